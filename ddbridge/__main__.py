@@ -1,0 +1,5 @@
+import sys
+
+from ddbridge.cli import main
+
+sys.exit(main())

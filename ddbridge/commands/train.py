@@ -1,0 +1,123 @@
+"""``ddbridge train``: train or fine-tune a model on a folder of audio; resume; export a checkpoint."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from ddbridge.errors import BadRequest
+from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, TrainConfig
+
+D = TrainConfig(out="")
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    p = subparsers.add_parser(
+        "train",
+        help="train or fine-tune a model on a folder of audio",
+        description="Train a Dance Diffusion model from scratch (--data) or fine-tune one (--init). Sub-folders "
+        "of --data name the categories (class conditioning). Checkpoints go to OUT/checkpoints; Ctrl-C saves "
+        "one; --resume continues exactly. At the end the EMA weights are exported to OUT/model-<step>.",
+        argument_default=argparse.SUPPRESS,
+    )
+    p.add_argument("--data", help="folder of WAV/AIFF/FLAC files, one sub-folder per category for labels")
+    p.add_argument("--out", help="run folder for checkpoints, demos and the exported model")
+    p.add_argument("--init", help="fine-tune from this model (registry name, .ckpt, folder or hub id)")
+    p.add_argument("--resume", nargs="?", const=True, metavar="CKPT", help="continue from CKPT or the newest in --out")
+    p.add_argument("--name", help="exported model name (default: the --out folder's name)")
+    p.add_argument("--export-only", nargs=2, metavar=("CKPT", "OUT"), help="export a training checkpoint and stop")
+    n = p.add_argument_group("network (training from scratch)")
+    n.add_argument("--depth", type=int, help=f"U-Net levels (default: {D.depth})")
+    n.add_argument("--channels", help=f"widths per level, comma-separated (default: {D.channels})")
+    n.add_argument("--attn-layers", dest="attn_layers", type=int, help=f"attention levels (default: {D.attn_layers})")
+    n.add_argument("--sample-rate", type=int, help=f"default: the --init model's, else {DEFAULT_SAMPLE_RATE}")
+    n.add_argument(
+        "--sample-size", type=int, help=f"training window in samples (default: --init's, else {DEFAULT_SAMPLE_SIZE})"
+    )
+    n.add_argument(
+        "--class-cond",
+        action=argparse.BooleanOptionalAction,
+        help="condition on categories (default: when the data has sub-folders)",
+    )
+    n.add_argument("--random-crop", action="store_true", help="random windows of long files instead of one-shots")
+    o = p.add_argument_group("optimisation")
+    o.add_argument("--steps", type=int, help=f"total training steps (default: {D.steps})")
+    o.add_argument("--batch-size", type=int, help=f"default: {D.batch_size}")
+    o.add_argument("--lr", type=float, help=f"AdamW learning rate (default: {D.lr})")
+    o.add_argument("--lr-warmup", type=int, help=f"linear warm-up steps (default: {D.lr_warmup})")
+    o.add_argument("--weight-decay", type=float, help=f"default: {D.weight_decay}")
+    o.add_argument("--ema-decay", type=float, help=f"EMA decay, warmed up from 0 (default: {D.ema_decay})")
+    o.add_argument("--grad-clip", type=float, help=f"gradient norm clip, 0 = off (default: {D.grad_clip})")
+    o.add_argument(
+        "--class-dropout", type=float, help=f"share of labels dropped to the null class (default: {D.class_dropout})"
+    )
+    o.add_argument("--seed", type=int, help=f"default: {D.seed}")
+    r = p.add_argument_group("run")
+    r.add_argument("--device", help="auto, cpu, cuda or cuda:N (default: auto)")
+    r.add_argument("--threads", type=int, help="CPU threads for torch (default: torch's choice)")
+    r.add_argument("--no-bf16", dest="bf16", action="store_false", help="full precision on CUDA")
+    r.add_argument("--log-every", type=int, help=f"print mean loss and it/s every N steps (default: {D.log_every})")
+    r.add_argument("--checkpoint-every", type=int, help=f"default: {D.checkpoint_every}")
+    r.add_argument("--keep-checkpoints", type=int, help=f"newest checkpoints kept (default: {D.keep_checkpoints})")
+    r.add_argument("--demo-every", type=int, help="render demo WAVs every N steps (default: never)")
+    r.add_argument("--demo-steps", type=int, help=f"sampler steps for demos (default: {D.demo_steps})")
+    r.add_argument("--default-sampler", help="sampler stored with the exported model (default: v-iplms)")
+    r.add_argument("--default-steps", type=int, help="steps stored with the exported model (default: 50)")
+    r.add_argument("--no-export", dest="export", action="store_false", help="do not export a model at the end")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "export_only")}
+    if getattr(args, "export_only", None):
+        return export_only(*args.export_only, name=given.get("name"))
+    from ddbridge.train.trainer import resume_config, train
+
+    if "out" not in given:
+        raise BadRequest("--out is required: the run folder for checkpoints and the exported model")
+    resume = given.pop("resume", None)
+    if resume is not None:
+        cfg = resume_config(given["out"] if resume is True else resume, **given)
+    else:
+        cfg = TrainConfig(**given)
+    reporter = _Reporter()
+    try:
+        result = train(cfg, progress=reporter)
+    finally:
+        reporter.close()
+    print(f"trained to step {result.step} in {result.seconds:.0f} s; checkpoint {result.checkpoint}")
+    if result.export is not None:
+        print(f"model: {result.export}")
+    return 0
+
+
+def export_only(checkpoint: str, out: str, name: str | None = None) -> int:
+    from ddbridge.train.trainer import export_model, latest_checkpoint, read_state
+
+    path = export_model(read_state(latest_checkpoint(checkpoint)), out, name)
+    print(f"model: {path}")
+    return 0
+
+
+class _Reporter:
+    """A tqdm bar (loss, it/s) on stderr; log lines and events on stdout, above the bar."""
+
+    def __init__(self) -> None:
+        self.bar = None
+        self.smoothed: float | None = None
+
+    def __call__(self, p) -> None:
+        from tqdm import tqdm
+
+        if self.bar is None:
+            self.bar = tqdm(total=p.total, initial=p.step - 1, desc="train", unit="step", file=sys.stderr, disable=None)
+        if p.message is not None:
+            self.bar.write(p.message, file=sys.stdout)
+            return
+        self.smoothed = p.loss if self.smoothed is None else 0.98 * self.smoothed + 0.02 * p.loss
+        self.bar.set_postfix(loss=f"{self.smoothed:.4f}", refresh=False)
+        self.bar.update(p.step - self.bar.n)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()

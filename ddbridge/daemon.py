@@ -1,0 +1,94 @@
+"""The daemon: clean up after crashes, load the models, start the core and front ends, stop on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import sys
+import threading
+
+from ddbridge.config import Config
+from ddbridge.errors import Unavailable
+
+log = logging.getLogger("ddbridge")
+
+SWITCH_INTERVAL_S = 0.0005
+
+
+def serve(config: Config, stop: threading.Event | None = None) -> int:
+    """Run until ``stop`` is set or SIGINT/SIGTERM arrives; returns the exit status.
+
+    Prints one ``ddbridge: ready ...`` line on stdout once every socket listens.
+    """
+    from ddbridge.core import Core
+    from ddbridge.engine import Engine
+    from ddbridge.frontends.osc import OscFrontend
+    from ddbridge.frontends.zmq import ZmqFrontend
+    from ddbridge.outputs import Outputs
+
+    stop = stop or threading.Event()
+    # Socket threads must get the interpreter back quickly from the compute thread after each I/O wait.
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    _on_signals(stop)
+    outputs = Outputs(config.allowed_roots(), config.default_project_dir(), config.state_path())
+    removed = outputs.clean_recorded()
+    if removed:
+        log.info("removed %d partial file(s) left by an earlier run", len(removed))
+    m, s = config.models, config.server
+    engine = Engine(
+        m.load, device=m.device, dtype=m.dtype, compile=m.compile, steps=m.steps, sampler=m.sampler, threads=m.threads
+    )
+    core = Core(engine, config, outputs)
+    frontends = [ZmqFrontend(core, s.host, s.zmq_port, s.pub_port)]
+    if s.osc_port:
+        frontends.append(OscFrontend(core, s.host, s.osc_port, s.osc_reply_port))
+    started, midi = [], None
+    try:
+        for frontend in frontends:
+            frontend.start()
+            started.append(frontend)
+        core.start()
+        midi = _start_midi(core, config)
+        osc = f" osc udp://{s.host}:{s.osc_port}" if s.osc_port else ""
+        pads = f" {midi.describe()}" if midi else ""
+        print(
+            f"ddbridge: ready model={engine.default_model} device={engine.device_name} "
+            f"zmq tcp://{s.host}:{s.zmq_port} events tcp://{s.host}:{s.pub_port}{osc}{pads}",
+            flush=True,
+        )
+        while not stop.wait(0.5):
+            pass
+        log.info("shutting down")
+    finally:
+        if midi is not None:
+            midi.stop()
+        core.stop()
+        for frontend in reversed(started):
+            frontend.stop()
+    return 0
+
+
+def _start_midi(core, config: Config):
+    """The MIDI front end (with audition) when configured; a warning, not a failure, when MIDI is unavailable."""
+    if not config.midi.enabled:
+        return None
+    from ddbridge.frontends.midi import MidiFrontend
+
+    midi = MidiFrontend(core, config.midi, config.audition)
+    try:
+        midi.start()
+    except Unavailable as e:
+        log.warning("MIDI is off: %s", e)
+        return None
+    return midi
+
+
+def _on_signals(stop: threading.Event) -> None:
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def handler(signum, _frame) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, handler)
+    signal.signal(signal.SIGTERM, handler)

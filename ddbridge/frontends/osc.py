@@ -1,0 +1,187 @@
+"""OSC front end (UDP): the addresses of ``protocol_schema.OSC_REQUESTS`` mapped onto core requests.
+
+Every request's first argument is its id (``/ddbridge/request`` carries a whole JSON request
+instead). Replies go to the sender, or to the sender's host on the configured reply port:
+``/ddbridge/pong``, ``/ddbridge/progress``, ``/ddbridge/done`` (one per file), ``/ddbridge/error``,
+and last ``/ddbridge/reply <id> <json>`` with the full reply. Datagrams that are not OSC are dropped.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+import socket
+import threading
+from typing import TYPE_CHECKING
+
+from pythonosc.osc_message_builder import OscMessageBuilder
+from pythonosc.osc_packet import OscPacket
+
+from ddbridge import protocol
+from ddbridge.errors import BadRequest, Unavailable
+from ddbridge.protocol_schema import OSC_REQUESTS
+
+if TYPE_CHECKING:
+    from ddbridge.core import Core
+
+log = logging.getLogger(__name__)
+
+Address = tuple[str, int]
+
+
+class OscFrontend:
+    """Serves ``core`` over OSC on UDP ``host:port``."""
+
+    def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 9000, reply_port: int = 0) -> None:
+        self.core, self.host, self.port, self.reply_port = core, host, port, reply_port
+        self.dropped = 0
+        self._sock: socket.socket | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        """Bind the UDP port (``Unavailable`` if taken) and start serving."""
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            sock.bind((self.host, self.port))
+        except OSError as e:
+            sock.close()
+            raise Unavailable(f"cannot listen for OSC on udp://{self.host}:{self.port}: {e.strerror or e}") from None
+        sock.settimeout(0.25)
+        self._sock = sock
+        self._thread = threading.Thread(target=self._serve, name="ddbridge-osc", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread:
+            self._thread.join(5)
+        if self._sock:
+            self._sock.close()
+
+    def _serve(self) -> None:
+        while not self._stop.is_set():
+            try:
+                data, sender = self._sock.recvfrom(65536)
+            except TimeoutError:
+                continue
+            except OSError:
+                if self._stop.is_set():
+                    return
+                continue
+            try:
+                messages = [timed.message for timed in OscPacket(data).messages]
+            except Exception:
+                self.dropped += 1  # not OSC: nothing to reply to
+                continue
+            for message in messages:
+                try:
+                    self._message(message.address, list(message.params), sender)
+                except Exception:
+                    log.exception("OSC message handling failed")
+
+    # -- requests -------------------------------------------------------------------------------
+
+    def _message(self, address: str, args: list, sender: Address) -> None:
+        dest = (sender[0], self.reply_port or sender[1])
+        spec = OSC_REQUESTS.get(address)
+        reply = functools.partial(self._reply, dest)
+        notify = functools.partial(self._event, dest)
+        if spec is None:
+            rid = _osc_id(args[0]) if args else None
+            reply(protocol.error_reply(rid, BadRequest(f"unknown OSC address '{address[:80]}'")))
+            return
+        if spec.get("no_id_argument"):
+            if len(args) != 1 or not isinstance(args[0], str):
+                reply(protocol.error_reply(None, BadRequest(f"{address} takes one string argument: a JSON request")))
+                return
+            self.core.handle(args[0], reply, notify)
+            return
+        try:
+            request = _request(address, spec, args)
+        except BadRequest as e:
+            reply(protocol.error_reply(_osc_id(args[0]) if args else None, e))
+            return
+        self.core.handle(request, reply, notify)
+
+    # -- replies --------------------------------------------------------------------------------
+
+    def _reply(self, dest: Address, reply: dict) -> None:
+        rid = reply.get("id") or ""
+        if reply.get("ok"):
+            if reply.get("pong"):
+                self._send(dest, "/ddbridge/pong", [("s", rid), ("s", str(reply.get("version", "")))])
+            self._done(dest, rid, reply.get("files") or [])
+        else:
+            self._error(dest, rid, reply["error"])
+        self._send(dest, "/ddbridge/reply", [("s", rid), ("s", json.dumps(reply, separators=(",", ":")))])
+
+    def _event(self, dest: Address, event: dict) -> None:
+        rid = event["id"]
+        if event["event"] == "progress":
+            self._send(dest, "/ddbridge/progress", [("s", rid), ("f", float(event["progress"]))])
+        elif event["event"] == "done":
+            self._done(dest, rid, event["files"])
+        elif event["event"] == "error":
+            self._error(dest, rid, event["error"])
+
+    def _done(self, dest: Address, rid: str, files: list[dict]) -> None:
+        for i, f in enumerate(files):
+            args = [("s", rid), ("s", f["path"]), ("s", str(f["seed"])), ("i", i), ("i", len(files))]
+            self._send(dest, "/ddbridge/done", args)
+
+    def _error(self, dest: Address, rid: str, error: dict) -> None:
+        self._send(dest, "/ddbridge/error", [("s", rid), ("s", error["code"]), ("s", error["message"])])
+
+    def _send(self, dest: Address, address: str, args: list[tuple[str, object]]) -> None:
+        builder = OscMessageBuilder(address)
+        for kind, value in args:
+            builder.add_arg(value, kind)
+        try:
+            self._sock.sendto(builder.build().dgram, dest)
+        except OSError as e:
+            log.warning("OSC reply to %s:%s failed: %s", dest[0], dest[1], e)
+
+
+def _osc_id(value: object) -> str | None:
+    """An OSC id argument as a protocol id: strings as they are, integers in decimal."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str) and 0 < len(value) <= 128:
+        return value
+    return None
+
+
+def _request(address: str, spec: dict, args: list) -> dict:
+    """The JSON request for positional OSC arguments; type checks are left to the protocol validator."""
+    if not args:
+        raise BadRequest(f"{address} needs a request id as its first argument")
+    rid = _osc_id(args[0])
+    if rid is None:
+        raise BadRequest(f"{address}: the first argument must be a request id (a string or an int)")
+    params = spec["args"]
+    if len(args) - 1 > len(params):
+        raise BadRequest(f"{address} takes at most {len(params)} arguments after the id, got {len(args) - 1}")
+    missing = [p["name"] for p in params[len(args) - 1 :] if not p.get("optional")]
+    if missing:
+        raise BadRequest(f"{address} is missing: {', '.join(missing)}")
+    request: dict = {"id": rid, "op": spec["op"]}
+    for param, value in zip(params, args[1:], strict=False):
+        request[param["name"]] = _coerce(value, param["type"])
+    if request.get("category") == "":
+        del request["category"]  # an empty category asks for an unconditional sound
+    if "position" in request:
+        request["positions"] = [request.pop("position")]
+    return request
+
+
+def _coerce(value: object, kind: str) -> object:
+    """OSC senders often send floats for ints and ints for floats; convert only when it loses nothing."""
+    if kind == "i" and isinstance(value, float) and value.is_integer():
+        return int(value)
+    if kind == "f" and isinstance(value, int) and not isinstance(value, bool):
+        return float(value)
+    return value

@@ -1,0 +1,424 @@
+"""The wire protocol as data: JSON Schemas for every request, reply and event, the OSC map, the error table.
+
+This module is the single source of ``plugin_protocol/``: the published schema files are these
+dictionaries written out (``published_files``), and the daemon validates requests against them.
+Pure Python, no third-party imports, so front ends and clients can use it without torch.
+"""
+
+from __future__ import annotations
+
+import copy
+
+PROTOCOL_VERSION = 1
+SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
+SCHEMA_BASE = "https://ddbridge.local/protocol/v1/"
+
+OPS = ("ping", "status", "models", "generate", "variate", "interpolate", "extend", "cancel", "pool")
+JOB_OPS = ("generate", "variate", "interpolate", "extend")
+PRIORITIES = ("audition", "interactive", "batch")
+STATES = ("queued", "running", "done", "failed", "cancelled")
+EVENTS = ("progress", "done", "error")
+MAX_COUNT = 16
+MAX_SECONDS = 60.0
+SEED_MAX = 2**32 - 1
+
+# code -> (meaning, what a client should do). Codes match ddbridge.errors.
+ERROR_CODES: dict[str, tuple[str, str]] = {
+    "bad_request": ("The request is malformed or a field is invalid (the message names it).", "Fix the request."),
+    "unknown_model": ("The request names a model the daemon has not loaded.", "Use a name from the models reply."),
+    "model_load_failed": ("A model could not be loaded.", "Check the model file; see the daemon's log."),
+    "bad_audio": ("A source file is missing, unreadable or not audio.", "Pick another source file."),
+    "path_refused": (
+        "The output folder is relative, missing, a file, not writable or outside the allowed roots.",
+        "Pick an existing absolute folder under an allowed root (see the daemon's config).",
+    ),
+    "busy": ("The job queue is full.", "Retry later; do not resend in a tight loop."),
+    "cancelled": ("The job was cancelled before it produced files.", "None; the cancel was honoured."),
+    "unavailable": ("The daemon is shutting down or cannot serve the request now.", "Retry after restarting it."),
+    "internal": ("An unexpected daemon fault (reported in its log).", "Report it with the daemon's log."),
+}
+
+# -- building blocks ------------------------------------------------------------------------------
+
+_ID = {"type": "string", "minLength": 1, "maxLength": 128, "description": "Client-chosen id, unique per request."}
+_ABS_PATH = {"type": "string", "minLength": 1, "maxLength": 4096}
+_CATEGORY = {
+    "type": "string",
+    "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+    "description": "A category of the model (see the models reply), an alias of one such as hat or 808, or loop "
+    "(a seamless loop); a model without categories takes any such name as a label only.",
+}
+_COUNT = {"type": "integer", "minimum": 1, "maximum": MAX_COUNT}
+_SECONDS = {"type": "number", "exclusiveMinimum": 0, "maximum": MAX_SECONDS}
+_SEED = {"type": "integer", "minimum": 0, "maximum": SEED_MAX, "description": "Item i uses seed + i."}
+
+_SAMPLING = {
+    "seed": _SEED,
+    "steps": {"type": "integer", "minimum": 1, "maximum": 1000},
+    "sampler": {"type": "string", "minLength": 1, "maxLength": 64},
+    "model": {"type": "string", "minLength": 1, "maxLength": 256},
+    "category": _CATEGORY,
+    "guidance_scale": {"type": "number", "minimum": 0, "maximum": 30},
+}
+_OUTPUT = {
+    "out_dir": {**_ABS_PATH, "description": "Absolute existing folder; files go straight into it."},
+    "project_dir": {
+        **_ABS_PATH,
+        "description": "Absolute existing project folder; files go into <project_dir>/Samples/Generated/<category>/.",
+    },
+    "sample_rate": {"type": "integer", "minimum": 8000, "maximum": 192000},
+    "bit_depth": {"enum": [16, 24, 32], "description": "16 or 24 bit PCM, or 32 bit float."},
+    "normalize": {"enum": ["peak", "loudness", "none"]},
+    "wait": {"type": "boolean", "description": "true (default): reply when the files exist; false: reply at once."},
+    "priority": {"enum": list(PRIORITIES)},
+}
+_NOT_BOTH_DIRS = {"not": {"required": ["out_dir", "project_dir"]}}
+
+
+def _request(op: str, properties: dict, required: tuple[str, ...] = (), **extra) -> dict:
+    schema = {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"{SCHEMA_BASE}request.{op}.json",
+        "title": f"{op} request",
+        "type": "object",
+        "properties": {"v": {"const": PROTOCOL_VERSION}, "id": _ID, "op": {"const": op}, **properties},
+        "required": ["id", "op", *required],
+        "additionalProperties": False,
+    }
+    schema.update(extra)
+    return schema
+
+
+REQUEST_SCHEMAS: dict[str, dict] = {
+    "ping": _request("ping", {}),
+    "status": _request("status", {}),
+    "models": _request("models", {}),
+    "cancel": _request("cancel", {"job": {**_ID, "description": "The id of the job's request."}}, ("job",)),
+    "pool": _request("pool", {"size": {"type": "integer", "minimum": 0, "maximum": 64}}),
+    "generate": _request(
+        "generate",
+        {
+            "count": _COUNT,
+            "seconds": _SECONDS,
+            "loop": {"type": "boolean"},
+            "pool": {"type": "boolean", "description": "false: never serve from the pre-generated pool."},
+            **_SAMPLING,
+            **_OUTPUT,
+        },
+        **_NOT_BOTH_DIRS,
+    ),
+    "variate": _request(
+        "variate",
+        {
+            "source": {**_ABS_PATH, "description": "Absolute path of the audio file to vary."},
+            "strength": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
+            "count": _COUNT,
+            "loop": {"type": "boolean"},
+            **_SAMPLING,
+            **_OUTPUT,
+        },
+        ("source",),
+        **_NOT_BOTH_DIRS,
+    ),
+    "interpolate": _request(
+        "interpolate",
+        {
+            "source_a": _ABS_PATH,
+            "source_b": _ABS_PATH,
+            "positions": {
+                "type": "array",
+                "items": {"type": "number", "minimum": 0, "maximum": 1},
+                "minItems": 1,
+                "maxItems": MAX_COUNT,
+            },
+            **_SAMPLING,
+            **_OUTPUT,
+        },
+        ("source_a", "source_b"),
+        **_NOT_BOTH_DIRS,
+    ),
+    "extend": _request(
+        "extend",
+        {
+            "source": _ABS_PATH,
+            "seconds": {**_SECONDS, "description": "Seconds of new material after the source."},
+            "count": _COUNT,
+            **_SAMPLING,
+            **_OUTPUT,
+        },
+        ("source", "seconds"),
+        **_NOT_BOTH_DIRS,
+    ),
+}
+
+_ERROR_OBJECT = {
+    "type": "object",
+    "properties": {"code": {"enum": list(ERROR_CODES)}, "message": {"type": "string", "minLength": 1}},
+    "required": ["code", "message"],
+}
+ERROR_REPLY = {
+    "type": "object",
+    "properties": {
+        "v": {"const": PROTOCOL_VERSION},
+        "id": {"type": ["string", "null"], "description": "The request's id; null when it had no usable one."},
+        "ok": {"const": False},
+        "error": _ERROR_OBJECT,
+    },
+    "required": ["v", "id", "ok", "error"],
+}
+_FILE = {
+    "type": "object",
+    "properties": {
+        "path": {"type": "string", "minLength": 2},
+        "sidecar": {"type": "string", "minLength": 2},
+        "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX},
+        "metadata": {
+            "type": "object",
+            "properties": {
+                "seed": {"type": "integer"},
+                "model": {"type": "string"},
+                "sampler": {"type": "string"},
+                "steps": {"type": "integer"},
+                "category": {"type": ["string", "null"]},
+                "conditioned": {"type": "boolean", "description": "Whether the model was conditioned on the category."},
+                "op": {"enum": list(JOB_OPS)},
+                "sample_rate": {"type": "integer"},
+                "bit_depth": {"enum": [16, 24, 32]},
+            },
+            "required": ["seed", "model", "sampler", "steps", "category", "op", "sample_rate", "bit_depth"],
+        },
+    },
+    "required": ["path", "sidecar", "seed", "metadata"],
+}
+_POOL_STATE = {
+    "type": "object",
+    "properties": {
+        "size": {"type": "integer", "minimum": 0},
+        "model": {"type": ["string", "null"]},
+        "categories": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"category": {"type": ["string", "null"]}, "ready": {"type": "integer", "minimum": 0}},
+                "required": ["category", "ready"],
+            },
+        },
+    },
+    "required": ["size", "model", "categories"],
+}
+
+
+def _ok(properties: dict, required: tuple[str, ...]) -> dict:
+    return {
+        "type": "object",
+        "properties": {"v": {"const": PROTOCOL_VERSION}, "id": {"type": "string"}, "ok": {"const": True}, **properties},
+        "required": ["v", "id", "ok", *required],
+    }
+
+
+_JOB_OK = _ok(
+    {
+        "job": {"type": "string"},
+        "state": {"enum": list(STATES)},
+        "from_pool": {"type": "boolean"},
+        "files": {"type": "array", "items": _FILE, "minItems": 1},
+    },
+    ("job", "state"),
+)
+_OK_REPLIES: dict[str, dict] = {
+    "ping": _ok(
+        {"pong": {"const": True}, "version": {"type": "string"}, "protocol": {"const": PROTOCOL_VERSION}},
+        ("pong", "version", "protocol"),
+    ),
+    "status": _ok(
+        {
+            "version": {"type": "string"},
+            "device": {"type": "string"},
+            "default_model": {"type": "string"},
+            "models": {"type": "array", "items": {"type": "string"}},
+            "uptime_s": {"type": "number", "minimum": 0},
+            "queue": {
+                "type": "object",
+                "properties": {n: {"type": "integer", "minimum": 0} for n in ("queued", "running", "capacity")},
+                "required": ["queued", "running", "capacity"],
+            },
+            "jobs": {
+                "type": "object",
+                "properties": {n: {"type": "integer", "minimum": 0} for n in ("done", "failed", "cancelled")},
+                "required": ["done", "failed", "cancelled"],
+            },
+            "pool": _POOL_STATE,
+        },
+        ("version", "device", "default_model", "models", "uptime_s", "queue", "jobs", "pool"),
+    ),
+    "models": _ok(
+        {
+            "models": {
+                "type": "array",
+                "minItems": 1,
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "name": {"type": "string"},
+                        "default": {"type": "boolean"},
+                        "sample_rate": {"type": "integer"},
+                        "sample_size": {"type": "integer"},
+                        "seconds": {"type": "number"},
+                        "categories": {"type": "array", "items": {"type": "string"}},
+                        "default_sampler": {"type": "string"},
+                        "default_steps": {"type": "integer"},
+                    },
+                    "required": [
+                        "name",
+                        "default",
+                        "sample_rate",
+                        "sample_size",
+                        "seconds",
+                        "categories",
+                        "default_sampler",
+                        "default_steps",
+                    ],
+                },
+            },
+            "samplers": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        },
+        ("models", "samplers"),
+    ),
+    "cancel": _ok({"job": {"type": "string"}, "state": {"enum": list(STATES)}}, ("job", "state")),
+    "pool": _ok(_POOL_STATE["properties"], tuple(_POOL_STATE["required"])),
+    **{op: _JOB_OK for op in JOB_OPS},
+}
+
+
+def reply_schema(op: str) -> dict:
+    """The schema of any reply to ``op``: its success shape or the error shape."""
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"{SCHEMA_BASE}reply.{op}.json",
+        "title": f"{op} reply",
+        "anyOf": [copy.deepcopy(_OK_REPLIES[op]), copy.deepcopy(ERROR_REPLY)],
+    }
+
+
+def _event(name: str, properties: dict, required: tuple[str, ...]) -> dict:
+    return {
+        "$schema": SCHEMA_DIALECT,
+        "$id": f"{SCHEMA_BASE}event.{name}.json",
+        "title": f"{name} event (PUB topic '{name}')",
+        "type": "object",
+        "properties": {
+            "v": {"const": PROTOCOL_VERSION},
+            "event": {"const": name},
+            "id": {"type": "string"},
+            "job": {"type": "string"},
+            **properties,
+        },
+        "required": ["v", "event", "id", "job", *required],
+    }
+
+
+EVENT_SCHEMAS: dict[str, dict] = {
+    "progress": _event("progress", {"progress": {"type": "number", "minimum": 0, "maximum": 1}}, ("progress",)),
+    "done": _event("done", {"files": _JOB_OK["properties"]["files"]}, ("files",)),
+    "error": _event("error", {"error": _ERROR_OBJECT}, ("error",)),
+}
+
+# -- OSC ------------------------------------------------------------------------------------------
+# Request addresses: the first argument is always the request id (string; an int is accepted and
+# turned into its decimal string). Types: s string, i int32, f float32 (i accepted), T/F booleans.
+
+OSC_REQUESTS: dict[str, dict] = {
+    "/ddbridge/ping": {"op": "ping", "args": []},
+    "/ddbridge/status": {"op": "status", "args": []},
+    "/ddbridge/models": {"op": "models", "args": []},
+    "/ddbridge/generate": {
+        "op": "generate",
+        "args": [
+            {"name": "category", "type": "s", "note": "empty string: no category"},
+            {"name": "count", "type": "i", "optional": True},
+            {"name": "seconds", "type": "f", "optional": True},
+            {"name": "seed", "type": "i", "optional": True, "note": "int32, or int64 (h) above 2**31 - 1"},
+        ],
+    },
+    "/ddbridge/variate": {
+        "op": "variate",
+        "args": [
+            {"name": "source", "type": "s"},
+            {"name": "strength", "type": "f", "optional": True},
+            {"name": "count", "type": "i", "optional": True},
+            {"name": "seed", "type": "i", "optional": True},
+        ],
+    },
+    "/ddbridge/interpolate": {
+        "op": "interpolate",
+        "args": [
+            {"name": "source_a", "type": "s"},
+            {"name": "source_b", "type": "s"},
+            {"name": "position", "type": "f", "optional": True, "note": "sent as positions: [position]"},
+        ],
+    },
+    "/ddbridge/extend": {
+        "op": "extend",
+        "args": [{"name": "source", "type": "s"}, {"name": "seconds", "type": "f"}],
+    },
+    "/ddbridge/cancel": {"op": "cancel", "args": [{"name": "job", "type": "s"}]},
+    "/ddbridge/pool": {"op": "pool", "args": [{"name": "size", "type": "i", "optional": True}]},
+    "/ddbridge/request": {
+        "op": None,
+        "args": [{"name": "json", "type": "s", "note": "a whole JSON request; its id replaces the OSC id argument"}],
+        "no_id_argument": True,
+    },
+}
+
+OSC_REPLIES: dict[str, dict] = {
+    "/ddbridge/reply": {
+        "args": [{"name": "id", "type": "s"}, {"name": "json", "type": "s"}],
+        "when": "last message for every request: the full JSON reply, as over ZeroMQ",
+    },
+    "/ddbridge/pong": {
+        "args": [{"name": "id", "type": "s"}, {"name": "version", "type": "s"}],
+        "when": "ping succeeded (before /ddbridge/reply)",
+    },
+    "/ddbridge/progress": {
+        "args": [{"name": "job", "type": "s"}, {"name": "progress", "type": "f"}],
+        "when": "while a job runs; job is the request id",
+    },
+    "/ddbridge/done": {
+        "args": [
+            {"name": "job", "type": "s"},
+            {"name": "path", "type": "s"},
+            {"name": "seed", "type": "s", "note": "decimal string: seeds reach 2**32 - 1, beyond int32"},
+            {"name": "index", "type": "i"},
+            {"name": "count", "type": "i"},
+        ],
+        "when": "once per finished file; job is the request id",
+    },
+    "/ddbridge/error": {
+        "args": [{"name": "job", "type": "s"}, {"name": "code", "type": "s"}, {"name": "message", "type": "s"}],
+        "when": "the request or its job failed; job is the request id ('' when it had none)",
+    },
+}
+
+
+def osc_map() -> dict:
+    """The OSC address map as published in ``plugin_protocol/osc_map.json``."""
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "port": 9000,
+        "id_argument": {"name": "id", "type": "s", "note": "first argument of every request except /ddbridge/request"},
+        "requests": copy.deepcopy(OSC_REQUESTS),
+        "replies": copy.deepcopy(OSC_REPLIES),
+    }
+
+
+def published_files() -> dict[str, object]:
+    """Every generated ``plugin_protocol/`` file: relative path -> JSON document."""
+    files: dict[str, object] = {}
+    for op, schema in REQUEST_SCHEMAS.items():
+        files[f"schemas/request.{op}.json"] = schema
+        files[f"schemas/reply.{op}.json"] = reply_schema(op)
+    for name, schema in EVENT_SCHEMAS.items():
+        files[f"schemas/event.{name}.json"] = schema
+    files["osc_map.json"] = osc_map()
+    files["errors.json"] = {code: {"meaning": m, "client_action": a} for code, (m, a) in ERROR_CODES.items()}
+    return files

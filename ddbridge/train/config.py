@@ -1,0 +1,87 @@
+"""The settings of a training run (no torch import, so the CLI can show them cheaply)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ddbridge.errors import BadRequest
+
+DEFAULT_SAMPLE_RATE = 22050
+DEFAULT_SAMPLE_SIZE = 16384
+# Settings that may change when a run is resumed; everything else comes from the checkpoint.
+RUN_FIELDS = (
+    "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
+    "demo_every", "demo_steps", "default_sampler", "default_steps", "export", "name",
+)  # fmt: skip
+
+
+@dataclass
+class TrainConfig:
+    """Everything a training run needs.
+
+    The network shape (``depth``, ``channels``, ``attn_layers``) applies to training from scratch;
+    with ``init`` the loaded model's shape is kept. ``sample_rate``/``sample_size`` None mean the
+    loaded model's, else ``DEFAULT_SAMPLE_RATE``/``DEFAULT_SAMPLE_SIZE``. ``class_cond`` None means
+    "when the data has labels". ``default_sampler``/``default_steps`` None keep the bundle defaults.
+    """
+
+    out: str
+    data: str | None = None
+    init: str | None = None
+    resume: str | None = None
+    name: str | None = None
+    depth: int = 9
+    channels: str = "16,16,32,32,64,64,128,128,256"
+    attn_layers: int = 2
+    sample_rate: int | None = None
+    sample_size: int | None = None
+    class_cond: bool | None = None
+    random_crop: bool = False
+    steps: int = 10000
+    batch_size: int = 8
+    lr: float = 2e-4
+    lr_warmup: int = 100
+    weight_decay: float = 1e-2
+    ema_decay: float = 0.999
+    grad_clip: float = 1.0
+    class_dropout: float = 0.1
+    seed: int = 0
+    device: str = "auto"
+    threads: int | None = None
+    bf16: bool = True
+    log_every: int = 100
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 3
+    demo_every: int = 0
+    demo_steps: int = 25
+    default_sampler: str | None = None
+    default_steps: int | None = None
+    export: bool = True
+
+    def check(self) -> TrainConfig:
+        """Return self, or raise BadRequest naming the first out-of-range setting."""
+        rules = [
+            ("steps", self.steps >= 1, ">= 1"),
+            ("batch_size", self.batch_size >= 1, ">= 1"),
+            ("lr", self.lr > 0, "> 0"),
+            ("lr_warmup", self.lr_warmup >= 0, ">= 0"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
+            ("ema_decay", 0 <= self.ema_decay < 1, "in [0, 1)"),
+            ("grad_clip", self.grad_clip >= 0, ">= 0 (0 = off)"),
+            ("class_dropout", 0 <= self.class_dropout <= 1, "in [0, 1]"),
+            ("seed", self.seed >= 0, ">= 0"),
+            ("depth", self.depth >= 1, ">= 1"),
+            ("attn_layers", self.attn_layers >= 0, ">= 0"),
+            ("sample_rate", self.sample_rate is None or self.sample_rate > 0, "> 0"),
+            ("sample_size", self.sample_size is None or self.sample_size > 0, "> 0"),
+            ("threads", self.threads is None or self.threads >= 1, ">= 1"),
+            ("log_every", self.log_every >= 0, ">= 0"),
+            ("checkpoint_every", self.checkpoint_every >= 0, ">= 0"),
+            ("keep_checkpoints", self.keep_checkpoints >= 1, ">= 1"),
+            ("demo_every", self.demo_every >= 0, ">= 0"),
+            ("demo_steps", self.demo_steps >= 1, ">= 1"),
+        ]
+        for name, ok, want in rules:
+            if not ok:
+                raise BadRequest(f"{name.replace('_', '-')} must be {want}, got {getattr(self, name)}")
+        return self

@@ -1,0 +1,135 @@
+"""Training data: a folder of audio files, loaded once at the model's rate, served as augmented batches.
+
+Labels come from the first-level sub-folder names (``root/kick/*.wav`` is a "kick") when every file
+sits in a sub-folder; files directly in ``root`` make the whole set unlabelled. Batches are drawn
+with a caller-supplied ``numpy`` generator, so a training step's batch depends only on its seed.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+import numpy as np
+
+from ddbridge.audio import load_audio, resample, to_channels
+from ddbridge.errors import BadAudio, BadRequest
+
+log = logging.getLogger(__name__)
+
+AUDIO_SUFFIXES = (".wav", ".wave", ".aif", ".aiff", ".flac")
+UNLABELLED = -1
+
+
+def find_audio(root: str | Path) -> list[Path]:
+    """Every audio file under ``root`` (recursively, sorted); hidden files and folders are ignored."""
+    root = Path(root)
+    if not root.is_dir():
+        raise BadRequest(f"training data folder '{root}' does not exist or is not a folder")
+    files = [
+        p
+        for p in sorted(root.rglob("*"))
+        if p.suffix.lower() in AUDIO_SUFFIXES
+        and p.is_file()
+        and not any(s.startswith(".") for s in p.relative_to(root).parts)
+    ]
+    if not files:
+        raise BadRequest(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) found under '{root}'")
+    return files
+
+
+def folder_categories(root: str | Path) -> tuple[str, ...]:
+    """The sub-folder categories of ``root`` (sorted), or ``()`` when some audio file sits directly in it."""
+    files = find_audio(root)
+    return tuple(sorted({p.relative_to(root).parts[0] for p in files})) if _in_sub_folders(root, files) else ()
+
+
+def _in_sub_folders(root: str | Path, files: list[Path]) -> bool:
+    return all(len(p.relative_to(root).parts) > 1 for p in files)
+
+
+class AudioFolder:
+    """Clips ``[channels, L]`` at ``sample_rate`` with integer labels (``UNLABELLED`` = -1 when there are none).
+
+    ``one_shot=True`` places each clip at the start of the window after a small random delay (up to
+    ``max_offset_ms``); ``one_shot=False`` takes random crops (loops, long recordings). Every item
+    gets a random gain in ``gain_db`` and, with ``flip_polarity``, a 50 % polarity flip.
+    """
+
+    def __init__(
+        self,
+        root: str | Path,
+        sample_rate: int,
+        sample_size: int,
+        channels: int = 2,
+        *,
+        labelled: bool | None = None,
+        one_shot: bool = True,
+        max_offset_ms: float = 5.0,
+        gain_db: tuple[float, float] = (-6.0, 0.0),
+        flip_polarity: bool = True,
+    ) -> None:
+        self.root = Path(root)
+        self.sample_rate, self.sample_size, self.channels = int(sample_rate), int(sample_size), int(channels)
+        self.one_shot, self.gain_db, self.flip_polarity = one_shot, gain_db, flip_polarity
+        self.max_offset = int(sample_rate * max_offset_ms / 1000)
+        files = find_audio(self.root)
+        in_folders = _in_sub_folders(self.root, files)
+        labelled = in_folders if labelled is None else labelled
+        if labelled and not in_folders:
+            raise BadRequest(
+                f"labels come from sub-folder names, but '{self.root}' has audio files outside sub-folders"
+            )
+        self.files: list[Path] = []
+        self.clips: list[np.ndarray] = []
+        self.skipped: list[tuple[Path, str]] = []
+        for path in files:
+            try:
+                self.clips.append(self._load(path))
+            except BadAudio as e:
+                self.skipped.append((path, str(e)))
+                log.warning("skipping unreadable audio file: %s", e)
+                continue
+            self.files.append(path)
+        if not self.clips:
+            raise BadAudio(f"none of the {len(files)} audio files under '{self.root}' could be read")
+        names = [p.relative_to(self.root).parts[0] for p in self.files] if labelled else []
+        self.categories: tuple[str, ...] = tuple(sorted(set(names)))
+        self.labels = np.array(
+            [self.categories.index(n) for n in names] if labelled else [UNLABELLED] * len(self.files), dtype=np.int64
+        )
+
+    def __len__(self) -> int:
+        return len(self.clips)
+
+    @property
+    def labelled(self) -> bool:
+        return bool(self.categories)
+
+    def _load(self, path: Path) -> np.ndarray:
+        audio, rate = load_audio(path)
+        audio = resample(to_channels(audio, self.channels), rate, self.sample_rate)
+        # A one-shot never needs more than the window; loops keep their full length for random crops.
+        return np.ascontiguousarray(audio[:, : self.sample_size] if self.one_shot else audio)
+
+    def item(self, index: int, rng: np.random.Generator) -> np.ndarray:
+        """Clip ``index`` cropped or padded to ``[channels, sample_size]`` and augmented."""
+        clip, n = self.clips[index], self.sample_size
+        out = np.zeros((self.channels, n), dtype=np.float32)
+        if self.one_shot:
+            offset = int(rng.integers(0, self.max_offset + 1))
+            take = min(clip.shape[1], n - offset)
+            out[:, offset : offset + take] = clip[:, :take]
+        else:
+            start = int(rng.integers(0, max(clip.shape[1] - n, 0) + 1))
+            piece = clip[:, start : start + n]
+            out[:, : piece.shape[1]] = piece
+        gain = 10 ** (rng.uniform(*self.gain_db) / 20)
+        if self.flip_polarity and rng.random() < 0.5:
+            gain = -gain
+        return out * np.float32(gain)
+
+    def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
+        """``size`` random items (with replacement): audio ``[size, channels, sample_size]`` and labels ``[size]``."""
+        idx = rng.integers(0, len(self.clips), size)
+        return np.stack([self.item(int(i), rng) for i in idx]), self.labels[idx]

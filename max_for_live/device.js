@@ -1,0 +1,335 @@
+"use strict";
+/**
+ * The device's logic: the controls' state, requests to the daemon, progress and errors in the
+ * status line, and where each finished sound goes (the Simpler on this track, the Simpler on a
+ * Drum Rack pad, or just the project folder).
+ *
+ * The patcher's messages arrive through `handlers()`; what the device shows or asks of Max
+ * leaves through `outlet(selector, ...args)`:
+ *   status <text>                  the status line
+ *   progress <0..100>              the progress bar
+ *   lom <json>                     a Live Object Model operation for [js ddbridge_lom.js] (lom.js)
+ *   player open <path>, player 1   play a file in the device's [sfplay~] (when it cannot be loaded)
+ *   ready                          the script runs: the patcher sends the controls' values again
+ */
+
+const path = require("path");
+const { Client, DdbridgeError } = require("./client");
+const { Live, LiveError } = require("./lom");
+const { Unloadable, noteName, loadSample, currentSample, songTiming } = require("./targets");
+const { nativePath, isFolder } = require("./paths");
+
+const CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
+const TARGETS = ["simpler", "pad", "folder"];
+const UNITS = ["seconds", "bars"];
+const MAX_SECONDS = 60;
+const MAX_COUNT = 16;
+const BIT_DEPTH = 24;
+
+/** A problem the user can fix, shown as it is. */
+class UserError extends Error {}
+
+/**
+ * Seconds for the length controls, or null for the model's own length (value 0). Bars follow the
+ * Set's tempo and time signature: one bar is numerator * 4 / denominator beats.
+ */
+function lengthSeconds(value, unit, timing) {
+  if (!(value > 0)) return null;
+  if (unit === "seconds") return value;
+  const beatsPerBar = (timing.numerator * 4) / timing.denominator;
+  return (value * beatsPerBar * 60) / timing.tempo;
+}
+
+function clampInt(value, low, high) {
+  return Math.min(high, Math.max(low, Math.round(Number(value) || 0)));
+}
+
+function plural(count, word) {
+  return count === 1 ? `1 ${word}` : `${count} ${word}s`;
+}
+
+/** "…/Samples/Generated/kick" for files in a project layout, else the folder itself. */
+function shortFolder(file) {
+  const dir = path.dirname(file);
+  const at = dir.lastIndexOf(`${path.sep}Samples${path.sep}Generated`);
+  return at >= 0 ? dir.slice(at + 1) : dir;
+}
+
+class Device {
+  /** `outlet(selector, ...args)` and `post(text, level)` reach Max. */
+  constructor({ outlet, post }) {
+    this.outlet = outlet;
+    this.post = post;
+    this.client = new Client();
+    this.live = new Live((json) => this.outlet("lom", json));
+    this.settings = {
+      category: "kick",
+      count: 1,
+      length: 0,
+      unit: "seconds",
+      strength: 0.5,
+      target: "simpler",
+      pad: 36,
+      folder: null,
+      source: null,
+      sampleRate: null,
+    };
+    this.job = null;
+    this.lastFiles = [];
+  }
+
+  /** The messages the node.script understands: selector -> function(...args). */
+  handlers() {
+    const joined = (fn) => (...parts) => fn(parts.join(" "));
+    return {
+      category: (index) => this.choose("category", CATEGORIES, index),
+      count: (n) => {
+        this.settings.count = clampInt(n, 1, MAX_COUNT);
+      },
+      length: (value) => {
+        this.settings.length = Math.max(0, Number(value) || 0);
+      },
+      unit: (index) => this.choose("unit", UNITS, index),
+      strength: (value) => {
+        this.settings.strength = Math.min(1, Math.max(0.01, Number(value) || 0));
+      },
+      target: (index) => this.choose("target", TARGETS, index),
+      pad: (note) => {
+        this.settings.pad = clampInt(note, 0, 127);
+      },
+      folder: joined((value) => this.setFolder(value)),
+      source: joined((value) => this.setSource(value)),
+      samplerate: (rate) => {
+        const hz = Math.round(Number(rate));
+        this.settings.sampleRate = hz >= 8000 && hz <= 192000 ? hz : null;
+      },
+      daemon: (port, host) => this.setDaemon(port, host),
+      generate: () => this.generate(),
+      variate: () => this.variate(),
+      cancel: () => this.cancel(),
+      lom_result: joined((json) => this.live.receive(json)),
+    };
+  }
+
+  /** Ask the patcher for the controls' values and look for the daemon. */
+  start() {
+    this.outlet("ready");
+    return this.check();
+  }
+
+  status(text) {
+    this.outlet("status", text);
+  }
+
+  choose(setting, options, index) {
+    const i = clampInt(index, 0, options.length - 1);
+    this.settings[setting] = options[i];
+  }
+
+  // -- settings ---------------------------------------------------------------------------------
+
+  setFolder(value) {
+    const folder = nativePath(value);
+    if (!folder) return; // an empty stored folder: keep the daemon's own
+    if (!isFolder(folder)) {
+      this.settings.folder = null;
+      this.status(`Folder not found: ${folder} — pick the Set's folder again`);
+      return;
+    }
+    this.settings.folder = folder;
+    this.status(`New sounds go to ${path.join(folder, "Samples", "Generated")}`);
+  }
+
+  setSource(value) {
+    const file = nativePath(value);
+    if (!file) return;
+    this.settings.source = file;
+    this.status(`Next variation starts from ${path.basename(file)}`);
+  }
+
+  setDaemon(port, host = "127.0.0.1") {
+    const number = Math.round(Number(port));
+    if (!(number > 0 && number < 65536)) {
+      this.status(`Not a UDP port: ${port}`);
+      return undefined;
+    }
+    const options = { ...this.client.options, port: number, host: String(host) };
+    this.client.close();
+    this.client = new Client(options);
+    return this.check();
+  }
+
+  // -- actions ----------------------------------------------------------------------------------
+
+  /** Ping the daemon and say which model it serves. */
+  async check() {
+    const client = this.client;
+    try {
+      const pong = await client.call({ op: "ping" });
+      const models = await client.call({ op: "models" });
+      const model = models.ok && models.models.length ? ` · model ${models.models[0].name}` : "";
+      if (client === this.client) this.status(`ddbridge ${pong.version} ready${model}`);
+    } catch (error) {
+      if (client === this.client) this.fail(error); // else the daemon's address changed meanwhile
+    }
+  }
+
+  async generate() {
+    const { category, count } = this.settings;
+    await this.exclusive(plural(count, category), async () => {
+      const request = { ...this.output(), op: "generate", category, count };
+      const seconds = await this.seconds();
+      if (seconds) request.seconds = seconds;
+      if (category === "loop") request.loop = true;
+      await this.place(await this.run(request, `Generating ${plural(count, category)}`));
+    });
+  }
+
+  async variate() {
+    await this.exclusive("a variation", async () => {
+      const source = await this.variationSource();
+      const { strength, count } = this.settings;
+      const request = { ...this.output(), op: "variate", source, strength, count };
+      await this.place(await this.run(request, `Varying ${path.basename(source)}`));
+    });
+  }
+
+  async cancel() {
+    if (!this.job || !this.job.id) {
+      this.status("Nothing to cancel");
+      return;
+    }
+    try {
+      this.status(`Cancelling ${this.job.label}…`);
+      await this.client.cancel(this.job.id);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  // -- internals --------------------------------------------------------------------------------
+
+  /** Run `work` unless another request is still running; failures end up in the status line. */
+  async exclusive(label, work) {
+    if (this.job) {
+      this.status(`Still working on ${this.job.label} — press Cancel to stop it`);
+      return;
+    }
+    this.job = { label, id: null };
+    try {
+      await work();
+    } catch (error) {
+      this.fail(error);
+    } finally {
+      this.job = null;
+    }
+  }
+
+  /** The output fields every job request carries: project folder, sample rate, bit depth. */
+  output() {
+    const request = { bit_depth: BIT_DEPTH, priority: "interactive" };
+    if (this.settings.folder) request.project_dir = this.settings.folder;
+    if (this.settings.sampleRate) request.sample_rate = this.settings.sampleRate;
+    return request;
+  }
+
+  async seconds() {
+    const { length, unit } = this.settings;
+    if (!(length > 0)) return null;
+    const seconds = lengthSeconds(length, unit, unit === "bars" ? await songTiming(this.live) : null);
+    if (seconds > MAX_SECONDS) this.post(`ddbridge: ${seconds.toFixed(1)} s is too long; using ${MAX_SECONDS} s`);
+    return Math.round(Math.min(seconds, MAX_SECONDS) * 1000) / 1000;
+  }
+
+  /** Send a job request, show its progress, resolve with its files. */
+  async run(request, doing) {
+    const id = this.client.newId();
+    this.job.id = id;
+    this.status(`${doing}…`);
+    this.outlet("progress", 0);
+    const files = await this.client.job(
+      { ...request, id },
+      {
+        onProgress: (fraction) => {
+          const percent = Math.round(fraction * 100);
+          this.outlet("progress", percent);
+          this.status(`${doing}… ${percent}%`);
+        },
+      }
+    );
+    this.outlet("progress", 100);
+    this.lastFiles = files.map((f) => f.path);
+    for (const f of files) this.post(`ddbridge: ${f.path} (seed ${f.seed})`);
+    return files;
+  }
+
+  /** The Simpler/pad for the target setting, or null for the folder target. */
+  targetSpec() {
+    const { target, pad } = this.settings;
+    if (target === "folder") return null;
+    return target === "pad" ? { kind: "pad", note: pad } : { kind: "simpler" };
+  }
+
+  /** Load the first file where the target says; play it in the device when it cannot be loaded. */
+  async place(files) {
+    const file = files[0].path;
+    const name = path.basename(file);
+    const more = files.length > 1 ? ` (+${files.length - 1} more)` : "";
+    const target = this.targetSpec();
+    if (!target) {
+      this.play(file);
+      this.status(`Saved ${name}${more} in ${shortFolder(file)}`);
+      return;
+    }
+    try {
+      await loadSample(this.live, target, file);
+      const where = target.kind === "pad" ? `pad ${noteName(target.note)}` : "Simpler";
+      this.status(`Loaded ${name} into ${where}${more}`);
+    } catch (error) {
+      if (!(error instanceof Unloadable || error instanceof LiveError)) throw error;
+      this.play(file);
+      this.status(`${error.message} — playing ${name}; drag it in from ${shortFolder(file)}`);
+    }
+  }
+
+  /** What "Variate current sample" varies: a dropped file, the target's sample, or the last result. */
+  async variationSource() {
+    const { source } = this.settings;
+    if (source) {
+      this.settings.source = null; // a dropped file seeds the next variation only
+      return source;
+    }
+    const target = this.targetSpec();
+    if (target) {
+      try {
+        const file = await currentSample(this.live, target);
+        if (file) return file;
+      } catch (error) {
+        if (!(error instanceof Unloadable || error instanceof LiveError)) throw error;
+        this.post(`ddbridge: ${error.message}`);
+      }
+    }
+    if (this.lastFiles.length) return this.lastFiles[0];
+    throw new UserError("Nothing to vary: load a sample into the target, or drop one on the device");
+  }
+
+  play(file) {
+    this.outlet("player", "open", file);
+    this.outlet("player", 1);
+  }
+
+  fail(error) {
+    this.outlet("progress", 0);
+    if (error instanceof DdbridgeError && error.code === "cancelled") this.status("Cancelled");
+    else if (error instanceof DdbridgeError && error.code === "not_running") this.status(error.message);
+    else if (error instanceof DdbridgeError) this.status(`ddbridge: ${error.message}`);
+    else if (error instanceof UserError || error instanceof LiveError || error instanceof Unloadable) {
+      this.status(error.message);
+    } else {
+      this.status(`Error: ${error.message}`);
+      this.post(`ddbridge: ${error.stack}`, "error");
+    }
+  }
+}
+
+module.exports = { Device, CATEGORIES, TARGETS, UNITS, lengthSeconds };

@@ -1,0 +1,121 @@
+"use strict";
+/**
+ * Where a finished sound goes in Live: the Simpler on this device's track, or the Simpler on a
+ * chosen Drum Rack pad. Loading uses SimplerDevice.replace_sample, which Live offers from 12.4 on
+ * and which the LOM reference does not list: it is probed for in the Simpler's info before the
+ * call, and the caller falls back when it is missing.
+ */
+
+const path = require("path");
+
+const SIMPLER = "OriginalSimpler";
+const LOAD_CHECKS = [0, 150, 400]; // ms to wait before each look at what the Simpler holds
+const DRUM_RACK = "DrumGroupDevice";
+const NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
+
+/** Why a sound could not be loaded; `message` is shown in the device. */
+class Unloadable extends Error {
+  constructor(reason, message) {
+    super(message);
+    this.name = "Unloadable";
+    this.reason = reason;
+  }
+}
+
+/** Live's name for MIDI note `note` (36 -> "C1"). */
+function noteName(note) {
+  return `${NOTE_NAMES[note % 12]}${Math.floor(note / 12) - 2}`;
+}
+
+/** The track part of a canonical device path ("live_set tracks 2 devices 0 chains 1 ..." -> "live_set tracks 2"). */
+function trackOf(devicePath) {
+  const match = /^live_set (?:(?:tracks|return_tracks) \d+|master_track)/.exec(devicePath);
+  if (!match) throw new Unloadable("no_track", `This device is not on a track (${devicePath})`);
+  return match[0];
+}
+
+/** The track this device sits on. */
+async function thisTrack(live) {
+  const me = await live.resolve("this_device");
+  return trackOf(me.path);
+}
+
+/** The path of the first device in `chainPath`'s devices whose class_name is `className`, or null. */
+async function findDevice(live, chainPath, className) {
+  const n = await live.count(chainPath, "devices");
+  for (let i = 0; i < n; i += 1) {
+    const devicePath = `${chainPath} devices ${i}`;
+    if ((await live.get(devicePath, "class_name")) === className) return devicePath;
+  }
+  return null;
+}
+
+/** The Simpler a target names: {kind: "simpler"} (this track) or {kind: "pad", note}. */
+async function findSimpler(live, target) {
+  const track = await thisTrack(live);
+  if (target.kind === "simpler") {
+    const simpler = await findDevice(live, track, SIMPLER);
+    if (!simpler) throw new Unloadable("no_simpler", "No Simpler on this track: add one, or pick the Folder target");
+    return simpler;
+  }
+  const rack = await findDevice(live, track, DRUM_RACK);
+  if (!rack) throw new Unloadable("no_drum_rack", "No Drum Rack on this track: add one, or pick another target");
+  const pad = `${rack} drum_pads ${target.note}`;
+  if ((await live.count(pad, "chains")) === 0) {
+    throw new Unloadable("empty_pad", `Pad ${noteName(target.note)} is empty: drop any sample on it once`);
+  }
+  const simpler = await findDevice(live, `${pad} chains 0`, SIMPLER);
+  if (!simpler) throw new Unloadable("no_pad_simpler", `Pad ${noteName(target.note)} holds no Simpler`);
+  return simpler;
+}
+
+/** Whether this Live offers SimplerDevice.replace_sample (Live 12.4+), read from the Simpler's info. */
+async function canReplaceSample(live, simplerPath) {
+  return /^function replace_sample\b/m.test(await live.info(simplerPath));
+}
+
+/** The file loaded in the Simpler at `simplerPath`, or null when it holds none. */
+async function loadedFile(live, simplerPath) {
+  const samplePath = `${simplerPath} sample`;
+  try {
+    await live.resolve(samplePath);
+  } catch {
+    return null; // an empty Simpler has no sample child
+  }
+  return (await live.get(samplePath, "file_path")) || null;
+}
+
+/**
+ * Load `file` into the target's Simpler; resolves with the Simpler's path, or throws Unloadable
+ * (no Simpler, Live older than 12.4, Live did not take the file).
+ */
+async function loadSample(live, target, file) {
+  const simpler = await findSimpler(live, target);
+  if (!(await canReplaceSample(live, simpler))) {
+    throw new Unloadable("old_live", "This Live cannot load samples from a device (Live 12.4+ can)");
+  }
+  await live.call(simpler, "replace_sample", file);
+  for (const ms of LOAD_CHECKS) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    const now = await loadedFile(live, simpler);
+    if (now && path.basename(now) === path.basename(file)) return simpler;
+  }
+  throw new Unloadable("not_taken", "Simpler did not take the file");
+}
+
+/** The file in the target's Simpler (for "Variate current sample"), or null. */
+async function currentSample(live, target) {
+  return loadedFile(live, await findSimpler(live, target));
+}
+
+/** Tempo and time signature of the Live Set. */
+async function songTiming(live) {
+  const [tempo, numerator, denominator] = await Promise.all([
+    live.get("live_set", "tempo"),
+    live.get("live_set", "signature_numerator"),
+    live.get("live_set", "signature_denominator"),
+  ]);
+  return { tempo: Number(tempo), numerator: Number(numerator), denominator: Number(denominator) };
+}
+
+module.exports = { Unloadable, noteName, trackOf, loadSample, currentSample, songTiming };

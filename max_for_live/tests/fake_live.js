@@ -1,0 +1,193 @@
+"use strict";
+/**
+ * A small Live Set behind a stand-in for Max's JavaScript `LiveAPI` object, so the device's real
+ * [js ddbridge_lom.js] script can run under Node.
+ *
+ * The stand-in implements the LiveAPI members the script uses, as documented
+ * (https://docs.cycling74.com/latest/vignettes/jsliveapi): `new LiveAPI(path)` with canonical
+ * paths, "id N" and "this_device"; `id` ("0" when nothing is there), `unquotedpath`, `type`,
+ * `info`, `get(name)` (a list of atoms; children as "id N" pairs), `getcount(child)` and
+ * `call(name, ...args)`. Every call is recorded in `set.calls`.
+ */
+
+const fs = require("fs");
+const path = require("path");
+const vm = require("vm");
+
+const LOM_SCRIPT = path.join(__dirname, "..", "ddbridge_lom.js");
+
+class LiveObject {
+  constructor(type, properties = {}, functions = {}) {
+    this.type = type;
+    this.properties = properties;
+    this.functions = functions;
+    this.children = {}; // name -> LiveObject | LiveObject[] | null
+    this.parent = null;
+    this.place = ""; // "devices 1", "sample", ...
+    this.id = 0;
+  }
+
+  add(name, child) {
+    this.children[name] = child;
+    const items = Array.isArray(child) ? child : child ? [child] : [];
+    items.forEach((item, i) => {
+      item.parent = this;
+      item.place = Array.isArray(child) ? `${name} ${i}` : name;
+    });
+    return this;
+  }
+
+  get path() {
+    return this.parent ? `${this.parent.path} ${this.place}` : this.place;
+  }
+}
+
+/** A Simpler, holding `file` (or nothing); `replaceSample` says whether this Live offers replace_sample. */
+function simpler({ file = null, replaceSample = true } = {}) {
+  const functions = { crop: () => null, reverse: () => null };
+  const device = new LiveObject("SimplerDevice", { class_name: "OriginalSimpler", name: "Simpler" }, functions);
+  const sampleOf = (f) => new LiveObject("Sample", { file_path: f, length: 1000, sample_rate: 44100 });
+  if (replaceSample) {
+    functions.replace_sample = (f) => {
+      device.add("sample", sampleOf(f));
+      device.set.index(device);
+      return null;
+    };
+  }
+  return device.add("sample", file ? sampleOf(file) : null);
+}
+
+/** The ddbridge device itself (an audio effect). */
+function thisDevice() {
+  return new LiveObject("Device", { class_name: "MxDeviceAudioEffect", name: "ddbridge" });
+}
+
+/** A Drum Rack whose pads hold the devices given as `{note: [device, ...]}`. */
+function drumRack(pads = {}) {
+  const properties = { class_name: "DrumGroupDevice", name: "Drum Rack", can_have_drum_pads: 1 };
+  const rack = new LiveObject("RackDevice", properties);
+  const drumPads = [];
+  for (let note = 0; note < 128; note += 1) {
+    const pad = new LiveObject("DrumPad", { note, name: "" });
+    const chains = pads[note] ? [new LiveObject("DrumChain", { name: "chain" }).add("devices", pads[note])] : [];
+    drumPads.push(pad.add("chains", chains));
+  }
+  return rack.add("drum_pads", drumPads);
+}
+
+class FakeLiveSet {
+  /** `devices`: the devices on track 0, one of them `me` (this device). */
+  constructor({ devices, me, tempo = 120, numerator = 4, denominator = 4 }) {
+    this.song = new LiveObject("Song", { tempo, signature_numerator: numerator, signature_denominator: denominator });
+    this.song.place = "live_set";
+    const track = new LiveObject("Track", { name: "1-MIDI" }).add("devices", devices);
+    this.song.add("tracks", [track]);
+    this.me = me;
+    this.byId = new Map();
+    this.nextId = 1;
+    this.calls = [];
+    this.index(this.song);
+  }
+
+  index(object) {
+    if (!object.id) {
+      object.id = this.nextId;
+      this.nextId += 1;
+    }
+    object.set = this;
+    this.byId.set(object.id, object);
+    for (const child of Object.values(object.children)) {
+      for (const item of Array.isArray(child) ? child : child ? [child] : []) this.index(item);
+    }
+  }
+
+  lookup(text) {
+    const tokens = String(text).trim().split(/\s+/);
+    let object;
+    if (tokens[0] === "id") return this.byId.get(Number(tokens[1])) || null;
+    if (tokens[0] === "live_set") object = this.song;
+    else if (tokens[0] === "this_device") object = this.me;
+    else return null;
+    for (let i = 1; object && i < tokens.length; i += 1) {
+      const name = tokens[i];
+      if (name === "canonical_parent") {
+        object = object.parent;
+        continue;
+      }
+      const child = object.children[name];
+      if (Array.isArray(child)) {
+        i += 1;
+        object = child[Number(tokens[i])] || null;
+      } else {
+        object = child || null;
+      }
+    }
+    return object || null;
+  }
+
+  /** The LiveAPI class over this set. */
+  liveApiClass() {
+    const set = this;
+    return class LiveAPI {
+      constructor(first, second) {
+        this.target = set.lookup(typeof first === "function" || first === null ? second : first);
+      }
+
+      get id() {
+        return this.target ? String(this.target.id) : "0";
+      }
+
+      get unquotedpath() {
+        return this.target ? this.target.path : "";
+      }
+
+      get type() {
+        return this.target ? this.target.type : "";
+      }
+
+      get info() {
+        const t = this.target;
+        const lines = [`id ${t.id}`, `type ${t.type}`];
+        for (const [name, child] of Object.entries(t.children)) {
+          lines.push(`${Array.isArray(child) ? "children" : "child"} ${name}`);
+        }
+        for (const name of Object.keys(t.properties)) lines.push(`property ${name}`);
+        for (const name of Object.keys(t.functions)) lines.push(`function ${name}`);
+        lines.push("done");
+        return lines.join("\n");
+      }
+
+      get(name) {
+        const t = this.target;
+        if (Object.prototype.hasOwnProperty.call(t.properties, name)) return [t.properties[name]];
+        const child = t.children[name];
+        if (Array.isArray(child)) return child.flatMap((c) => ["id", c.id]);
+        return child ? ["id", child.id] : ["id", 0];
+      }
+
+      getcount(name) {
+        const child = this.target.children[name];
+        return Array.isArray(child) ? child.length : 0;
+      }
+
+      call(name, ...args) {
+        set.calls.push({ path: this.target.path, name, args });
+        const fn = this.target.functions[name];
+        return fn ? fn(...args) : undefined;
+      }
+    };
+  }
+
+  /**
+   * The device's real [js ddbridge_lom.js], run in a sandbox with this set's LiveAPI; returns
+   * `request(json)`, which answers through `onOutlet(...atoms)` like the [js] object's outlet.
+   */
+  lomScript(onOutlet) {
+    const sandbox = { LiveAPI: this.liveApiClass(), outlet: (_n, ...atoms) => onOutlet(...atoms), post: () => {} };
+    vm.createContext(sandbox);
+    vm.runInContext(fs.readFileSync(LOM_SCRIPT, "utf8"), sandbox, { filename: LOM_SCRIPT });
+    return (json) => sandbox.request(json);
+  }
+}
+
+module.exports = { FakeLiveSet, simpler, drumRack, thisDevice };

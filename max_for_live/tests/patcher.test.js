@@ -1,0 +1,276 @@
+"use strict";
+/** The patcher (ddbridge.maxpat) and the device file built from it (ddbridge.amxd). */
+const test = require("node:test");
+const assert = require("node:assert/strict");
+const fs = require("fs");
+const os = require("os");
+const path = require("path");
+const { execFileSync } = require("child_process");
+const { M4L } = require("./harness");
+const { Device, CATEGORIES, TARGETS, UNITS } = require("../device");
+const { buildAmxd } = require("../build_amxd");
+
+const SOURCE = path.join(M4L, "ddbridge.maxpat");
+const AMXD = path.join(M4L, "ddbridge.amxd");
+const DEVICE_HEIGHT = 169; // Live shows this many pixels of a device's presentation
+
+// [inlets, outlets] of each object class the patcher uses; `args` are the object box's arguments.
+const OBJECTS = {
+  "node.script": () => [1, 2],
+  js: () => [1, 1],
+  route: (args) => [2, args.length + 1],
+  prepend: () => [2, 1],
+  t: (args) => [1, args.length],
+  opendialog: () => [1, 2],
+  conformpath: () => [1, 2],
+  pattr: () => [1, 3],
+  "dspstate~": () => [1, 4],
+  "sfplay~": (args) => [2, Number(args[0] || 1) + 1],
+  "plugin~": () => [2, 2],
+  "plugout~": () => [2, 0],
+  "+~": () => [2, 1],
+  print: () => [1, 0],
+};
+const UI = {
+  "live.menu": [1, 3],
+  "live.text": [1, 2],
+  "live.numbox": [1, 2],
+  "live.dial": [1, 2],
+  "live.tab": [1, 3],
+  "live.drop": [1, 2],
+  "live.comment": [1, 0],
+  comment: [1, 0],
+  message: [2, 1],
+  slider: [1, 1],
+};
+
+const sourceBytes = fs.readFileSync(SOURCE);
+const patcher = JSON.parse(sourceBytes.toString("utf8")).patcher;
+const boxes = patcher.boxes.map((b) => b.box);
+const byId = new Map(boxes.map((b) => [b.id, b]));
+const cords = patcher.lines.map((l) => l.patchline);
+
+const words = (box) => (box.text || "").split(/\s+/).filter(Boolean);
+const objectClass = (box) => (box.maxclass === "newobj" ? words(box)[0] : box.maxclass);
+const byVarname = (name) => {
+  const box = boxes.find((b) => b.varname === name);
+  assert.ok(box, `no box named '${name}'`);
+  return box;
+};
+const findObject = (text) => {
+  const box = boxes.find((b) => b.maxclass === "newobj" && b.text === text);
+  assert.ok(box, `no [${text}] object`);
+  return box;
+};
+const from = (id, outlet = 0) =>
+  cords.filter((c) => c.source[0] === id && c.source[1] === outlet).map((c) => byId.get(c.destination[0]));
+const params = () => boxes.filter((b) => b.parameter_enable === 1);
+const isButton = (box) => box.maxclass === "live.text" && box.mode === 0;
+const nodeScript = () => findObject("node.script ddbridge_node.js @autostart 1");
+
+/** The selector of messages leaving `box`, given the selector of those entering it. */
+function selectorAfter(box, selector) {
+  if (box.maxclass === "message") return words(box)[0];
+  if (objectClass(box) === "prepend") return words(box)[1];
+  if (box.text === "js ddbridge_lom.js") return "lom_result"; // it answers each request so
+  return selector;
+}
+
+/** Selectors that messages leaving `id`'s outlet carry when they reach the node.script. */
+function selectorsIntoNode(id, outlet = 0, selector = selectorAfter(byId.get(id), null), seen = new Set()) {
+  const found = new Set();
+  for (const c of cords.filter((x) => x.source[0] === id && x.source[1] === outlet)) {
+    const dest = byId.get(c.destination[0]);
+    if (dest === nodeScript()) {
+      found.add(selector);
+      continue;
+    }
+    if (seen.has(dest.id)) continue;
+    seen.add(dest.id);
+    const next = selectorAfter(dest, selector);
+    for (let o = 0; o < dest.numoutlets; o += 1) {
+      for (const s of selectorsIntoNode(dest.id, o, next, seen)) found.add(s);
+    }
+  }
+  return found;
+}
+
+/** Selectors the script sends out of its outlet (read from device.js). */
+function emittedSelectors() {
+  const source = fs.readFileSync(path.join(M4L, "device.js"), "utf8");
+  return new Set([...source.matchAll(/this\.outlet\("(\w+)"/g)].map((m) => m[1]));
+}
+
+test("every box is well-formed and ids are unique", () => {
+  assert.equal(new Set(boxes.map((b) => b.id)).size, boxes.length, "duplicate box ids");
+  for (const box of boxes) {
+    const where = `${box.id} (${box.maxclass} ${box.text || ""})`;
+    assert.ok(Number.isInteger(box.numinlets) && box.numinlets >= 0, where);
+    assert.ok(Number.isInteger(box.numoutlets) && box.numoutlets >= 0, where);
+    if (box.numoutlets > 0) assert.equal(box.outlettype.length, box.numoutlets, `${where}: outlettype`);
+    assert.equal(box.patching_rect.length, 4, where);
+    assert.ok(box.patching_rect.every(Number.isFinite), where);
+    const cls = objectClass(box);
+    const expected = box.maxclass === "newobj" ? OBJECTS[cls] && OBJECTS[cls](words(box).slice(1)) : UI[cls];
+    assert.ok(expected, `${where}: unknown object class '${cls}'`);
+    assert.deepEqual([box.numinlets, box.numoutlets], expected, `${where}: inlets/outlets`);
+  }
+});
+
+test("every patch cord joins an existing outlet to an existing inlet", () => {
+  assert.ok(cords.length > 0);
+  const seen = new Set();
+  for (const { source, destination } of cords) {
+    const key = JSON.stringify([source, destination]);
+    assert.ok(!seen.has(key), `duplicate cord ${key}`);
+    seen.add(key);
+    const [src, dst] = [byId.get(source[0]), byId.get(destination[0])];
+    assert.ok(src && dst, `cord ${key} names a missing box`);
+    assert.ok(Number.isInteger(source[1]) && source[1] >= 0 && source[1] < src.numoutlets, `cord ${key}: outlet`);
+    const inlet = destination[1];
+    assert.ok(Number.isInteger(inlet) && inlet >= 0 && inlet < dst.numinlets, `cord ${key}: inlet`);
+  }
+});
+
+test("the device's controls are all there, matching the script's choices", () => {
+  const enumOf = (name) => byVarname(name).saved_attribute_attributes.valueof.parameter_enum;
+  assert.equal(byVarname("category").maxclass, "live.menu");
+  assert.deepEqual(enumOf("category"), CATEGORIES);
+  assert.deepEqual(enumOf("target").map((s) => s.toLowerCase()), TARGETS);
+  assert.deepEqual(enumOf("unit").map((s) => (s === "sec" ? "seconds" : s)), UNITS);
+  for (const name of ["generate", "variate", "cancel", "choose_folder"]) assert.ok(isButton(byVarname(name)), name);
+  assert.equal(byVarname("generate").text, "Generate");
+  assert.equal(byVarname("variate").text, "Variate current sample");
+  for (const name of ["count", "length", "pad", "port"]) assert.equal(byVarname(name).maxclass, "live.numbox", name);
+  assert.equal(byVarname("strength").maxclass, "live.dial");
+  assert.equal(byVarname("drop").maxclass, "live.drop");
+  assert.equal(byVarname("status").maxclass, "message");
+  assert.equal(byVarname("progress").maxclass, "slider");
+  const range = (name) => {
+    const v = byVarname(name).saved_attribute_attributes.valueof;
+    return [v.parameter_mmin, v.parameter_mmax, v.parameter_initial[0]];
+  };
+  assert.deepEqual(range("count"), [1, 16, 1]);
+  assert.deepEqual(range("pad"), [0, 127, 36]);
+  assert.deepEqual(range("port"), [1024, 65535, 9000]);
+});
+
+test("Live parameters are valid: unique names, int ranges within 0..255, the folder stored as a blob", () => {
+  const names = params().map((b) => b.saved_attribute_attributes.valueof.parameter_longname);
+  assert.equal(new Set(names).size, names.length, `duplicate parameter names: ${names}`);
+  for (const box of params()) {
+    const v = box.saved_attribute_attributes.valueof;
+    if (v.parameter_type === 1) assert.ok(v.parameter_mmin >= 0 && v.parameter_mmax <= 255, v.parameter_longname);
+  }
+  const folder = byVarname("project_folder");
+  assert.equal(folder.text, "pattr project_folder");
+  assert.equal(folder.saved_attribute_attributes.valueof.parameter_type, 3, "blob: any data, saved with the Live Set");
+  assert.equal(folder.saved_attribute_attributes.valueof.parameter_invisible, 1, "stored only, not automatable");
+});
+
+test("each control reaches the node.script with a message the script handles", () => {
+  const handlers = Object.keys(new Device({ outlet() {}, post() {} }).handlers());
+  const expected = {
+    category: "category",
+    generate: "generate",
+    count: "count",
+    length: "length",
+    unit: "unit",
+    strength: "strength",
+    variate: "variate",
+    cancel: "cancel",
+    target: "target",
+    pad: "pad",
+    port: "daemon",
+    choose_folder: "folder",
+    drop: "source",
+  };
+  for (const [control, selector] of Object.entries(expected)) {
+    assert.deepEqual([...selectorsIntoNode(byVarname(control).id)], [selector], control);
+    assert.ok(handlers.includes(selector), `the script has no '${selector}' handler`);
+  }
+  assert.deepEqual([...selectorsIntoNode(findObject("dspstate~").id, 1)], ["samplerate"]);
+  const jsBox = findObject("js ddbridge_lom.js");
+  assert.deepEqual(from(jsBox.id), [nodeScript()], "[js] answers go into the node.script");
+  assert.match(fs.readFileSync(path.join(M4L, "ddbridge_lom.js"), "utf8"), /outlet\(0, "lom_result"/);
+  assert.ok(handlers.includes("lom_result"));
+  const outlets = (b) => [...Array(b.numoutlets).keys()];
+  const reaching = new Set(boxes.flatMap((b) => outlets(b).flatMap((o) => [...selectorsIntoNode(b.id, o)])));
+  assert.deepEqual([...reaching].sort(), [...handlers].sort(), "every message into the script is handled and used");
+});
+
+test("the script's output is routed to the status line, progress bar, [js], player and controls", () => {
+  const [route] = from(nodeScript().id, 0);
+  assert.equal(objectClass(route), "route");
+  const selectors = words(route).slice(1);
+  assert.deepEqual(new Set(selectors), emittedSelectors());
+  const via = (selector) => from(route.id, selectors.indexOf(selector));
+  const [setStatus] = via("status");
+  assert.equal(setStatus.text, "prepend set");
+  assert.deepEqual(from(setStatus.id), [byVarname("status")]);
+  const [setProgress] = via("progress");
+  assert.deepEqual(from(setProgress.id), [byVarname("progress")]);
+  const [request] = via("lom");
+  assert.equal(request.text, "prepend request");
+  assert.deepEqual(from(request.id), [findObject("js ddbridge_lom.js")]);
+  assert.deepEqual(via("player").map(objectClass), ["sfplay~"]);
+  const [trigger] = via("ready");
+  const refreshed = new Set(from(trigger.id).map((b) => b.varname || objectClass(b)));
+  const controls = params().filter((b) => !isButton(b)).map((b) => b.varname);
+  const settings = [...controls, "dspstate~"].sort();
+  assert.deepEqual([...refreshed].sort(), settings, "'ready' re-sends every setting and presses no button");
+});
+
+test("the track's audio passes through, with the device's player mixed in", () => {
+  const plugin = findObject("plugin~");
+  const player = findObject("sfplay~ 2");
+  const plugout = findObject("plugout~");
+  for (const channel of [0, 1]) {
+    const [mix] = from(plugin.id, channel);
+    assert.equal(mix.text, "+~");
+    assert.deepEqual(from(player.id, channel), [mix]);
+    assert.deepEqual(from(mix.id), [plugout]);
+    const intoChannel = (c) => c.source[0] === mix.id && c.destination[0] === plugout.id;
+    assert.deepEqual(cords.filter(intoChannel).map((c) => c.destination[1]), [channel]);
+  }
+});
+
+test("the presentation fits the device and the scripts it names exist", () => {
+  assert.equal(patcher.openinpresentation, 1);
+  for (const box of boxes.filter((b) => b.maxclass in UI && b.varname)) {
+    assert.equal(box.presentation, 1, `${box.id} ${box.maxclass} is not in the device view`);
+    const [, y, , h] = box.presentation_rect;
+    assert.ok(y >= 0 && y + h <= DEVICE_HEIGHT, `${box.id} sticks out of the device`);
+  }
+  assert.equal(nodeScript().saved_object_attributes.autostart, 1);
+  for (const file of ["ddbridge_node.js", "ddbridge_lom.js"]) assert.ok(fs.existsSync(path.join(M4L, file)), file);
+});
+
+/** {type, meta, patcher} read from .amxd bytes, checking every length on the way. */
+function readAmxd(bytes) {
+  assert.equal(bytes.toString("ascii", 0, 4), "ampf");
+  assert.equal(bytes.readUInt32LE(4), 4);
+  const type = bytes.toString("ascii", 8, 12);
+  assert.equal(bytes.toString("ascii", 12, 16), "meta");
+  assert.equal(bytes.readUInt32LE(16), 4);
+  const meta = bytes.readUInt32LE(20);
+  assert.equal(bytes.toString("ascii", 24, 28), "ptch");
+  const size = bytes.readUInt32LE(28);
+  assert.equal(bytes.length, 32 + size, "the ptch chunk runs to the end of the file");
+  assert.equal(bytes[bytes.length - 1], 0, "the patcher is NUL-terminated");
+  return { type, meta, patcher: bytes.subarray(32, bytes.length - 1) };
+}
+
+test("the built .amxd is an audio effect whose embedded patcher is the source, byte for byte", () => {
+  const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ddbridge-amxd-")), "device.amxd");
+  execFileSync(process.execPath, [path.join(M4L, "build_amxd.js"), SOURCE, out]);
+  const built = fs.readFileSync(out);
+  const { type, meta, patcher: embedded } = readAmxd(built);
+  assert.equal(type, "aaaa");
+  assert.equal(meta, 1);
+  assert.ok(embedded.equals(sourceBytes));
+  assert.deepEqual(JSON.parse(embedded.toString("utf8")), JSON.parse(sourceBytes.toString("utf8")));
+  assert.ok(built.equals(buildAmxd(sourceBytes)));
+  assert.ok(fs.readFileSync(AMXD).equals(built), "ddbridge.amxd is stale: run node max_for_live/build_amxd.js");
+  assert.throws(() => buildAmxd(Buffer.from('{"boxes": []}')), /not a Max patcher/);
+});

@@ -1,0 +1,32 @@
+-- @description ddbridge: Dance Diffusion sounds in REAPER
+-- @version 0.1.0
+-- @author ddbridge
+-- @about
+--   # ddbridge for REAPER
+--
+--   Actions that ask a running ddbridge daemon (`ddbridge serve`) for new sounds and put them into
+--   the project: at the edit cursor on the selected track, into ReaSamplOmatic5000, or as new takes
+--   of the selected item (variations). REAPER stays responsive while a sound is generated.
+--
+--   Files are written into the project's media folder, under Samples/Generated/<category>/
+--   (variations under Samples/Generated/variation/). Set the path of the ddbridge command with
+--   "ddbridge - Settings" when REAPER does not find it on PATH.
+-- @metapackage
+-- @provides
+--   [main] ddbridge - Generate at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate kick at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate snare at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate hat at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate clap at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate perc at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate bass at edit cursor.lua
+--   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate loop at edit cursor.lua
+--   [main] ddbridge - Generate into ReaSamplOmatic5000 on selected track.lua
+--   [main] ddbridge - Variate selected item.lua
+--   [main] ddbridge - Generate N variations.lua
+--   [main] ddbridge - Settings.lua
+--   ddbridge/actions.lua
+--   ddbridge/client.lua
+--   ddbridge/json.lua
+
+-- This file only describes the ReaPack package; the actions are the files listed above.

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Set up ddbridge in ./.venv (idempotent). With --test, also the test tools and the system
+# packages the tests drive for real (JACK, PortAudio, Lua 5.4, Node.js).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[[ "${1:-}" == "--test" ]] && want_test=1
+
+apt_install() {
+    command -v apt-get >/dev/null || { echo "setup: apt-get not found; install $* yourself" >&2; return 0; }
+    local missing=()
+    for pkg in "$@"; do dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg"); done
+    ((${#missing[@]})) || return 0
+    local sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
+    export DEBIAN_FRONTEND=noninteractive
+    $sudo apt-get install -y -q --no-install-recommends "${missing[@]}" \
+        || { $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }
+}
+
+PY=${PYTHON:-python3}
+[[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+pip() { .venv/bin/python -m pip "$@"; }
+pip install -q --upgrade pip >/dev/null
+# The CPU build of torch; a CUDA machine can install its own build first.
+.venv/bin/python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
+if ((want_test)); then
+    apt_install libportaudio2 jackd2 lua5.4 nodejs
+    pip install -q -e ".[test]"
+else
+    apt_install libportaudio2
+    pip install -q -e .
+fi

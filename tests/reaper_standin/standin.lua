@@ -1,0 +1,315 @@
+-- A stand-in for REAPER's `reaper` table: exactly the documented ReaScript functions that the
+-- ddbridge scripts call, with their documented Lua signatures (argument count and types are
+-- checked), a small project model they act on, and a record of every call. Any other name
+-- raises an error, so a script that uses an undocumented or unlisted function fails loudly.
+--
+-- Signatures follow REAPER's ReaScript API documentation (Lua column), e.g.
+--   integer reaper.InsertMedia(string file, integer mode)
+--   integer reaper.TrackFX_AddByName(MediaTrack track, string fxname, boolean recFX, integer instantiate)
+
+local standin = {}
+
+local function pointer(kind, fields)
+  fields.kind = kind
+  return setmetatable(fields, { __name = kind, __tostring = function(p) return kind .. "#" .. p.serial end })
+end
+
+--- Build the `reaper` table for a scenario (see run.lua); returns it and the state it records into.
+-- `json` is the JSON module, used to mark arrays in the record.
+function standin.new(scenario, json)
+  local state = {
+    calls = {}, console = {}, messages = {}, extstate = {}, defers = {}, undo_depth = 0, undo_blocks = {},
+    cursor = scenario.cursor or 0.0, tracks = {}, items = {}, serial = 0, inputs = scenario.user_inputs or {},
+  }
+  for section, keys in pairs(scenario.extstate or {}) do
+    state.extstate[section] = {}
+    for key, value in pairs(keys) do state.extstate[section][key] = value end
+  end
+
+  local function new_pointer(kind, fields)
+    state.serial = state.serial + 1
+    fields.serial, fields.alive = state.serial, true
+    return pointer(kind, fields)
+  end
+  local function new_take(file)
+    return new_pointer("MediaItem_Take", { source = new_pointer("PCM_source", { file = file }) })
+  end
+  local function new_item(track, position, files)
+    local item = new_pointer("MediaItem", { track = track, position = position, takes = {}, selected = false })
+    for _, file in ipairs(files) do item.takes[#item.takes + 1] = new_take(file) end
+    item.active = #item.takes > 0 and 1 or nil
+    state.items[#state.items + 1] = item
+    return item
+  end
+  for i, spec in ipairs(scenario.tracks or {}) do
+    local name = spec.name or ("Track " .. i)
+    local track = new_pointer("MediaTrack", { name = name, selected = spec.selected == true, fx = {} })
+    for _, fx in ipairs(spec.fx or {}) do track.fx[#track.fx + 1] = { name = fx, config = {} } end
+    state.tracks[i] = track
+  end
+  for _, spec in ipairs(scenario.items or {}) do
+    local item = new_item(state.tracks[spec.track], spec.position or 0.0, spec.takes or {})
+    item.selected = spec.selected == true
+  end
+
+  -- argument checking ---------------------------------------------------------------------
+  local function type_ok(value, wanted)
+    if wanted == "ReaProject" then return value == 0 or value == nil end -- 0 (or nil): the active project
+    if wanted == "integer" then return math.type(value) == "integer" end
+    if wanted == "number" then return type(value) == "number" end
+    if wanted == "identifier" then return type(value) == "table" and value.serial ~= nil end
+    if wanted == "string" or wanted == "boolean" or wanted == "function" then return type(value) == wanted end
+    return type(value) == "table" and value.kind == wanted
+  end
+  local function shown(value)
+    if type(value) == "table" and value.serial then return tostring(value) end
+    if type(value) == "function" then return "<function>" end
+    return value
+  end
+
+  local api = {}
+  local function def(name, params, body)
+    api[name] = function(...)
+      local args = table.pack(...)
+      if args.n > #params then
+        error(string.format("reaper.%s takes %d argument(s), got %d", name, #params, args.n), 2)
+      end
+      local record = {}
+      for i, wanted in ipairs(params) do
+        if not type_ok(args[i], wanted) then
+          error(string.format("reaper.%s: argument %d must be %s, got %s", name, i, wanted, tostring(args[i])), 2)
+        end
+        record[i] = shown(args[i])
+      end
+      state.calls[#state.calls + 1] = { fn = name, args = json.as_array(record) }
+      return body(table.unpack(args, 1, args.n))
+    end
+  end
+
+  local function selected(list)
+    local out = {}
+    for _, p in ipairs(list) do if p.alive and p.selected then out[#out + 1] = p end end
+    return out
+  end
+  local function is_file(path)
+    local f = io.open(path, "rb")
+    if not f then return false end
+    local _, err = f:read(1)
+    f:close()
+    return err == nil
+  end
+
+  -- general --------------------------------------------------------------------------------
+  -- boolean is_new_value, string filename, integer sectionID, integer cmdID, integer mode,
+  -- integer resolution, integer val, string contextstr = reaper.get_action_context()
+  def("get_action_context", {}, function() return false, scenario.script, 0, 54321, -1, -1, -1, "" end)
+  -- boolean reaper.defer(function function)
+  def("defer", { "function" }, function(fn) state.defers[#state.defers + 1] = fn return true end)
+  -- number reaper.time_precise()
+  def("time_precise", {}, function() return standin.now() end)
+  -- reaper.ShowConsoleMsg(string msg)
+  def("ShowConsoleMsg", { "string" }, function(msg) state.console[#state.console + 1] = msg end)
+  -- integer reaper.MB(string msg, string title, integer type): 0=OK ... returns 1=OK
+  def("MB", { "string", "string", "integer" }, function(msg, title)
+    state.messages[#state.messages + 1] = { title = title, text = msg }
+    return 1
+  end)
+  -- boolean retval, string retvals_csv =
+  --   reaper.GetUserInputs(string title, integer num_inputs, string captions_csv, string retvals_csv)
+  def("GetUserInputs", { "string", "integer", "string", "string" }, function(title, n, captions, defaults)
+    local fields = 0
+    for caption in (captions .. ","):gmatch("([^,]*),") do
+      if not caption:match("^extrawidth=") then fields = fields + 1 end
+    end
+    if fields ~= n then error("GetUserInputs: " .. n .. " inputs but " .. fields .. " captions", 2) end
+    local answer = table.remove(state.inputs, 1)
+    if not answer then error("the script asked for input ('" .. title .. "') that the scenario did not expect", 2) end
+    state.prompts = state.prompts or {}
+    state.prompts[#state.prompts + 1] = { title = title, captions = captions, defaults = defaults }
+    return answer.ok, answer.ok and answer.answer or defaults
+  end)
+  -- string reaper.GetExtState(string section, string key)
+  def("GetExtState", { "string", "string" }, function(section, key)
+    return (state.extstate[section] or {})[key] or ""
+  end)
+  -- reaper.SetExtState(string section, string key, string value, boolean persist)
+  def("SetExtState", { "string", "string", "string", "boolean" }, function(section, key, value)
+    state.extstate[section] = state.extstate[section] or {}
+    state.extstate[section][key] = value
+  end)
+  -- string reaper.ExecProcess(string cmdline, integer timeoutmsec): -1 = no wait, -2 = no wait and minimize
+  def("ExecProcess", { "string", "integer" }, function(cmdline, timeout)
+    if timeout ~= -1 and timeout ~= -2 then
+      error("the scripts must not wait for a process (timeoutmsec " .. timeout .. ")", 2)
+    end
+    return standin.spawn(cmdline) and "0\n" or nil
+  end)
+  -- boolean reaper.file_exists(string path): true if path points to a valid, readable file
+  def("file_exists", { "string" }, is_file)
+
+  -- project ----------------------------------------------------------------------------------
+  -- string buf = reaper.GetProjectPath()
+  def("GetProjectPath", {}, function() return scenario.project_path end)
+  -- number reaper.GetSetProjectInfo(ReaProject project, string desc, number value, boolean is_set)
+  def("GetSetProjectInfo", { "ReaProject", "string", "number", "boolean" }, function(_, desc, _, is_set)
+    if is_set then error("the scripts only read project settings", 2) end
+    local rate = scenario.project_srate
+    if desc == "PROJECT_SRATE_USE" then return rate and 1.0 or 0.0 end
+    if desc == "PROJECT_SRATE" then return (rate or 44100) + 0.0 end
+    error("GetSetProjectInfo: the stand-in knows PROJECT_SRATE and PROJECT_SRATE_USE, not " .. desc, 2)
+  end)
+  -- number reaper.GetCursorPosition()
+  def("GetCursorPosition", {}, function() return state.cursor end)
+  -- reaper.SetEditCurPos(number time, boolean moveview, boolean seekplay)
+  def("SetEditCurPos", { "number", "boolean", "boolean" }, function(time) state.cursor = time end)
+  -- reaper.Undo_BeginBlock()
+  def("Undo_BeginBlock", {}, function() state.undo_depth = state.undo_depth + 1 end)
+  -- reaper.Undo_EndBlock(string descchange, integer extraflags)
+  def("Undo_EndBlock", { "string", "integer" }, function(desc)
+    if state.undo_depth < 1 then error("Undo_EndBlock without Undo_BeginBlock", 2) end
+    state.undo_depth = state.undo_depth - 1
+    state.undo_blocks[#state.undo_blocks + 1] = desc
+  end)
+  -- reaper.UpdateArrange()
+  def("UpdateArrange", {}, function() end)
+  -- boolean reaper.ValidatePtr2(ReaProject proj, identifier pointer, string ctypename)
+  def("ValidatePtr2", { "ReaProject", "identifier", "string" }, function(_, p, ctype)
+    return p.alive and ctype == p.kind .. "*"
+  end)
+
+  -- tracks -----------------------------------------------------------------------------------
+  -- MediaTrack reaper.GetSelectedTrack(ReaProject proj, integer seltrackidx)
+  def("GetSelectedTrack", { "ReaProject", "integer" }, function(_, idx) return selected(state.tracks)[idx + 1] end)
+  -- reaper.SetOnlyTrackSelected(MediaTrack track)
+  def("SetOnlyTrackSelected", { "MediaTrack" }, function(track)
+    for _, t in ipairs(state.tracks) do t.selected = (t == track) end
+  end)
+  -- integer reaper.InsertMedia(string file, integer mode)
+  -- mode: 0=add to current track, 1=add new track, 3=add to selected items as takes
+  def("InsertMedia", { "string", "integer" }, function(file, mode)
+    if not is_file(file) then return 0 end
+    if mode == 0 then
+      local track = selected(state.tracks)[1]
+      if not track then return 0 end
+      local item = new_item(track, state.cursor, { file })
+      for _, other in ipairs(state.items) do other.selected = (other == item) end
+      return 1
+    elseif mode == 3 then
+      for _, item in ipairs(selected(state.items)) do
+        item.takes[#item.takes + 1] = new_take(file)
+        item.active = #item.takes
+      end
+      return 1
+    end
+    error("the stand-in supports InsertMedia modes 0 and 3, not " .. mode, 2)
+  end)
+  -- integer reaper.TrackFX_AddByName(MediaTrack track, string fxname, boolean recFX, integer instantiate)
+  -- instantiate: negative = always add, 0 = only query the first instance, positive = add if not found
+  def("TrackFX_AddByName", { "MediaTrack", "string", "boolean", "integer" }, function(track, name, rec, instantiate)
+    if rec then error("the scripts use the track FX chain, not record FX", 2) end
+    if instantiate >= 0 then
+      for i, fx in ipairs(track.fx) do if fx.name == name then return i - 1 end end
+      if instantiate == 0 then return -1 end
+    end
+    if instantiate <= -1000 then error("insertion positions are not used by the scripts", 2) end
+    track.fx[#track.fx + 1] = { name = name, config = {} }
+    return #track.fx - 1
+  end)
+  -- boolean reaper.TrackFX_SetNamedConfigParm(MediaTrack track, integer fx, string parmname, string value)
+  def("TrackFX_SetNamedConfigParm", { "MediaTrack", "integer", "string", "string" }, function(track, index, parm, value)
+    local fx = track.fx[index + 1]
+    if not fx or fx.name ~= "ReaSamplOmatic5000 (Cockos)" then return false end
+    if not (parm:match("^FILE%d+$") or parm == "DONE") then return false end
+    fx.config[#fx.config + 1] = { parm = parm, value = value }
+    return true
+  end)
+
+  -- items ------------------------------------------------------------------------------------
+  -- MediaItem reaper.GetSelectedMediaItem(ReaProject proj, integer selitem)
+  def("GetSelectedMediaItem", { "ReaProject", "integer" }, function(_, idx) return selected(state.items)[idx + 1] end)
+  -- reaper.SelectAllMediaItems(ReaProject proj, boolean selected)
+  def("SelectAllMediaItems", { "ReaProject", "boolean" }, function(_, sel)
+    for _, item in ipairs(state.items) do item.selected = sel end
+  end)
+  -- reaper.SetMediaItemSelected(MediaItem item, boolean selected)
+  def("SetMediaItemSelected", { "MediaItem", "boolean" }, function(item, sel) item.selected = sel end)
+  -- MediaItem_Take reaper.GetActiveTake(MediaItem item)
+  def("GetActiveTake", { "MediaItem" }, function(item) return item.active and item.takes[item.active] or nil end)
+  -- PCM_source reaper.GetMediaItemTake_Source(MediaItem_Take take)
+  def("GetMediaItemTake_Source", { "MediaItem_Take" }, function(take) return take.source end)
+  -- string filenamebuf = reaper.GetMediaSourceFileName(PCM_source source)
+  def("GetMediaSourceFileName", { "PCM_source" }, function(source) return source.file end)
+
+  --- The project as the scripts left it, for the test's assertions.
+  function state.snapshot()
+    local tracks = {}
+    for i, t in ipairs(state.tracks) do
+      local fx = {}
+      for j, f in ipairs(t.fx) do fx[j] = { name = f.name, config = json.as_array(f.config) } end
+      tracks[i] = { name = t.name, selected = t.selected, fx = json.as_array(fx), items = json.as_array({}) }
+    end
+    for _, item in ipairs(state.items) do
+      local takes = {}
+      for j, take in ipairs(item.takes) do takes[j] = take.source.file end
+      for i, t in ipairs(state.tracks) do
+        if t == item.track then
+          local list = tracks[i].items
+          list[#list + 1] = {
+            position = item.position, takes = json.as_array(takes), active = item.active or 0, selected = item.selected,
+          }
+        end
+      end
+    end
+    return { tracks = json.as_array(tracks), cursor = state.cursor }
+  end
+
+  local reaper = setmetatable({}, {
+    __index = function(_, name)
+      local fn = api[name]
+      if fn then return fn end
+      error("reaper." .. tostring(name) .. " is not one of the documented functions the stand-in implements", 2)
+    end,
+    __newindex = function(_, name) error("scripts must not assign reaper." .. tostring(name), 2) end,
+  })
+  return reaper, state
+end
+
+--- Seconds since boot (sub-second), for time_precise.
+function standin.now()
+  local f = assert(io.open("/proc/uptime", "r"))
+  local seconds = f:read("n")
+  f:close()
+  return seconds
+end
+
+--- Split a command line the way ExecProcess sees it: arguments separated by spaces, double
+-- quotes group, a backslash escapes a double quote. No shell: no redirection, pipes or '&'.
+function standin.split(cmdline)
+  local args, current, quoted, started, i = {}, {}, false, false, 1
+  while i <= #cmdline do
+    local c = cmdline:sub(i, i)
+    if c == "\\" and cmdline:sub(i + 1, i + 1) == '"' then
+      current[#current + 1], started, i = '"', true, i + 1
+    elseif c == '"' then
+      quoted, started = not quoted, true
+    elseif c:match("%s") and not quoted then
+      if started then args[#args + 1], current, started = table.concat(current), {}, false end
+    else
+      current[#current + 1], started = c, true
+    end
+    i = i + 1
+  end
+  if quoted then error("unbalanced quotes in command line: " .. cmdline) end
+  if started then args[#args + 1] = table.concat(current) end
+  return args
+end
+
+--- Start a command line in the background, without waiting (ExecProcess with -1).
+function standin.spawn(cmdline)
+  local words = {}
+  for i, arg in ipairs(standin.split(cmdline)) do words[i] = "'" .. arg:gsub("'", "'\\''") .. "'" end
+  standin.spawned = (standin.spawned or 0) + 1
+  return os.execute(table.concat(words, " ") .. " </dev/null >/dev/null 2>&1 &")
+end
+
+return standin

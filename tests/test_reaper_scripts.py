@@ -1,0 +1,454 @@
+"""The REAPER scripts, run by real lua5.4 under a stand-in `reaper` table, against the real daemon.
+
+The stand-in (tests/reaper_standin/) implements exactly the documented ReaScript functions the
+scripts call and fails on any other. Its ExecProcess really starts the command in the background
+and its defer loop drives the scripts' polling, so each action goes through `ddbridge request send`
+and the daemon's real ZeroMQ protocol.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+from daemon_helpers import DaemonProcess, build_tiny_model, free_port, vector_variables
+from protocol_vectors import load as load_vectors
+
+REPO = Path(__file__).resolve().parent.parent
+SCRIPTS = REPO / "reaper_scripts"
+STANDIN = Path(__file__).resolve().parent / "reaper_standin"
+LUA = shutil.which("lua5.4") or "lua5.4"
+LUAC = shutil.which("luac5.4") or "luac5.4"
+BIN = Path(sys.executable).parent  # where the ddbridge command of this environment lives
+CATEGORIES = ("kick", "snare", "hat", "clap", "perc", "bass", "loop")
+RS5K = "ReaSamplOmatic5000 (Cockos)"
+
+
+def header_tags(path: Path) -> dict[str, list[str]]:
+    """ReaPack header tags of a script: {tag: [value, indented lines...]}."""
+    tags: dict[str, list[str]] = {}
+    current: list[str] | None = None
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if m := re.match(r"^-- @(\w+)\s*(.*?)\s*$", line):
+            current = tags[m.group(1)] = [m.group(2)] if m.group(2) else []
+        elif current is not None and line.startswith("--  "):
+            current.append(line[2:].strip())
+        elif not line.startswith("--"):
+            break
+        else:
+            current = None
+    return tags
+
+
+def provided() -> list[tuple[str, str, bool]]:
+    """(source, installed name, is an action) for each @provides line of the package file."""
+    out = []
+    for entry in header_tags(SCRIPTS / "ddbridge.lua")["provides"]:
+        main = entry.startswith("[main]")
+        entry = entry.removeprefix("[main]").strip()
+        source, _, target = (part.strip() for part in entry.partition(">"))
+        out.append((source, target or source, main))
+    return out
+
+
+def install(folder: Path) -> Path:
+    """Install the package the way ReaPack does: every provided file under its installed name."""
+    for source, target, _ in provided():
+        dest = folder / target
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SCRIPTS / source, dest)
+    return folder
+
+
+def calls(record: dict, fn: str) -> list[list]:
+    return [c["args"] for c in record["calls"] if c["fn"] == fn]
+
+
+# -- fixtures ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def daemon(tmp_path_factory):
+    model = build_tiny_model(tmp_path_factory.mktemp("model"))
+    with DaemonProcess(model, tmp_path_factory.mktemp("reaper daemon"), pool_size=0) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def scripts(tmp_path_factory) -> Path:
+    return install(tmp_path_factory.mktemp("REAPER Scripts") / "ddbridge")
+
+
+@pytest.fixture
+def project(daemon) -> Path:
+    folder = daemon.allowed / f"My Song {uuid.uuid4().hex[:6]}" / "Media"
+    folder.mkdir(parents=True)
+    return folder
+
+
+@pytest.fixture
+def run(tmp_path, scripts):
+    """run(action file name, scenario fields) -> the stand-in's record of the run."""
+    temp = tmp_path / "temp files"
+    temp.mkdir()
+
+    def run_script(name: str, scenario: dict, *, script: Path | None = None, env: dict | None = None) -> dict:
+        scenario = {"script": str(script or scripts / name), "max_seconds": 60, **scenario}
+        scenario_path, record_path = tmp_path / "scenario.json", tmp_path / "record.json"
+        scenario_path.write_text(json.dumps(scenario))
+        environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TMPDIR": str(temp)}
+        started = time.monotonic()
+        proc = subprocess.run(
+            [LUA, str(STANDIN / "run.lua"), str(scenario_path), str(record_path)],
+            env={**environment, **(env or {})},
+            capture_output=True,
+            text=True,
+            timeout=90,
+        )
+        record = json.loads(record_path.read_text())
+        record.update(returncode=proc.returncode, stderr=proc.stderr, wall=time.monotonic() - started)
+        record["leftovers"] = sorted(p.name for p in temp.iterdir())
+        return record
+
+    return run_script
+
+
+def settings(daemon: DaemonProcess, **extra: str) -> dict:
+    return {"ddbridge": {"endpoint": daemon.endpoint, "connect_timeout": "10", "job_timeout": "60", **extra}}
+
+
+def one_track(project: Path, daemon: DaemonProcess, **fields) -> dict:
+    return {
+        "project_path": str(project),
+        "cursor": 1.5,
+        "tracks": [{"name": "Other"}, {"name": "Drums", "selected": True, **fields}],
+        "extstate": settings(daemon),
+    }
+
+
+def assert_clean(record: dict) -> None:
+    assert record["error"] is None and record["returncode"] == 0, record["stderr"]
+    assert record["messages"] == [], record["messages"]
+    assert record["leftovers"] == []  # request and reply files were removed
+
+
+def assert_wav_in(path: str, folder: Path, rate: int = 8000) -> None:
+    p = Path(path)
+    assert p.is_file() and p.parent == folder, (p, folder)
+    audio, file_rate = sf.read(p)
+    assert file_rate == rate and audio.ndim == 2 and audio.shape[1] == 2 and len(audio) > 0
+
+
+# -- static checks ----------------------------------------------------------------------------
+
+
+LUA_FILES = sorted([*SCRIPTS.rglob("*.lua"), *STANDIN.glob("*.lua")])
+
+
+@pytest.mark.parametrize("path", LUA_FILES, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_lua_file_compiles_with_luac(path):
+    result = subprocess.run([LUAC, "-p", str(path)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_every_action_carries_reapack_headers():
+    actions = sorted(SCRIPTS.glob("ddbridge - *.lua"))
+    package = header_tags(SCRIPTS / "ddbridge.lua")
+    assert "metapackage" in package and len(package["version"]) == 1
+    for path in [SCRIPTS / "ddbridge.lua", *actions]:
+        tags = header_tags(path)
+        for tag in ("description", "version", "author", "about"):
+            assert tags.get(tag), f"{path.name} lacks @{tag}"
+        assert tags["version"] == package["version"], path.name
+    for path in SCRIPTS.joinpath("ddbridge").glob("*.lua"):
+        assert path.read_text().startswith("-- @noindex\n"), path.name  # modules are not packages
+    installed_actions = {target for _, target, main in provided() if main}
+    assert {p.name for p in actions} <= installed_actions
+    assert {f"ddbridge - Generate {c} at edit cursor.lua" for c in CATEGORIES} <= installed_actions
+    assert {"ddbridge/actions.lua", "ddbridge/client.lua", "ddbridge/json.lua"} <= {s for s, _, _ in provided()}
+
+
+def test_index_xml_lists_every_provided_file_and_is_up_to_date():
+    check = subprocess.run([LUA, str(SCRIPTS / "tools" / "make_index.lua"), "--check"], capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
+    package = ET.parse(SCRIPTS / "index.xml").getroot().find("category/reapack")
+    version = header_tags(SCRIPTS / "ddbridge.lua")["version"][0]
+    assert package.get("type") == "script" and package.find("version").get("name") == version
+    sources = {s.get("file"): s for s in package.iter("source")}
+    assert set(sources) == {target for _, target, _ in provided()}
+    for source, target, main in provided():
+        assert sources[target].text.endswith("/reaper_scripts/" + source.replace(" ", "%20"))
+        assert (sources[target].get("main") == "main") == main
+
+
+# -- the stand-in itself ----------------------------------------------------------------------
+
+
+def test_standin_fails_loudly_on_functions_it_does_not_implement(run, tmp_path):
+    script = tmp_path / "uses an unknown function.lua"
+    script.write_text("reaper.ShowConsoleMsg('hello')\nreaper.GetTrack(0, 0)\n")
+    record = run("", {"project_path": str(tmp_path)}, script=script)
+    assert record["returncode"] == 1 and "reaper.GetTrack is not one of the documented" in record["error"]
+    assert record["console"] == "hello"
+
+
+def test_standin_checks_documented_argument_types(run, tmp_path):
+    script = tmp_path / "wrong types.lua"
+    script.write_text("reaper.defer(function() reaper.InsertMedia('x.wav', 0.5) end)\n")
+    record = run("", {"project_path": str(tmp_path)}, script=script)
+    assert record["returncode"] == 1 and "reaper.InsertMedia: argument 2 must be integer" in record["error"]
+
+
+# -- actions against the daemon ---------------------------------------------------------------
+
+
+def test_generate_kick_at_edit_cursor_inserts_a_new_wav_from_the_project_folder(run, daemon, project):
+    record = run("ddbridge - Generate kick at edit cursor.lua", one_track(project, daemon))
+    assert_clean(record)
+    ((path, mode),) = calls(record, "InsertMedia")
+    assert mode == 0
+    assert_wav_in(path, project / "Samples" / "Generated" / "kick")
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    assert meta["category"] == "kick" and meta["op"] == "generate"
+    drums = record["project"]["tracks"][1]
+    assert drums["items"] == [{"position": 1.5, "takes": [path], "active": 1, "selected": True}]
+    assert record["project"]["tracks"][0]["items"] == []
+    ((cmd, timeout),) = calls(record, "ExecProcess")
+    assert timeout == -1 and cmd.startswith(f'"{BIN / "ddbridge"}" "request" "send" "')
+    assert record["ticks"] >= 2  # the script returned at once and polled for the reply
+    assert record["undo_blocks"] == ["ddbridge: generate kick at edit cursor"]
+    assert "generating kick" in record["console"] and path in record["console"]
+
+
+def test_the_plain_generate_action_asks_for_the_category_and_follows_the_project_rate(run, daemon, project):
+    scenario = {**one_track(project, daemon), "user_inputs": [{"ok": True, "answer": "snare"}], "project_srate": 11025}
+    record = run("ddbridge - Generate at edit cursor.lua", scenario)
+    assert_clean(record)
+    ((path, _),) = calls(record, "InsertMedia")
+    assert_wav_in(path, project / "Samples" / "Generated" / "snare", rate=11025)
+    assert record["extstate"]["ddbridge"]["category"] == "snare"
+
+
+@pytest.mark.parametrize("existing", [[], ["ReaEQ (Cockos)", RS5K]], ids=["adds RS5k", "reuses RS5k"])
+def test_generate_into_rs5k_loads_file0_then_done(run, daemon, project, existing):
+    scenario = {**one_track(project, daemon, fx=existing), "user_inputs": [{"ok": True, "answer": "kick"}]}
+    record = run("ddbridge - Generate into ReaSamplOmatic5000 on selected track.lua", scenario)
+    assert_clean(record)
+    ((track, name, rec_fx, instantiate),) = calls(record, "TrackFX_AddByName")
+    assert (name, rec_fx, instantiate) == (RS5K, False, 1)  # 1: reuse, add only when missing
+    fx = record["project"]["tracks"][1]["fx"]
+    assert [f["name"] for f in fx] == (existing or [RS5K])
+    rs5k = next(f for f in fx if f["name"] == RS5K)
+    (file0, done) = rs5k["config"]
+    assert file0["parm"] == "FILE0" and done == {"parm": "DONE", "value": ""}
+    assert_wav_in(file0["value"], project / "Samples" / "Generated" / "kick")
+    assert calls(record, "InsertMedia") == []
+
+
+def write_source(project: Path) -> Path:
+    path = project / "loop one.wav"
+    rng = np.random.default_rng(0)
+    sf.write(path, (0.3 * rng.standard_normal((4000, 2))).astype(np.float32), 8000)
+    return path
+
+
+def item_scenario(project: Path, daemon: DaemonProcess, source: Path, **extra) -> dict:
+    return {
+        **one_track(project, daemon),
+        "items": [
+            {"track": 2, "position": 0.0, "takes": [str(source)]},
+            {"track": 2, "position": 4.0, "takes": [str(source)], "selected": True},
+        ],
+        **extra,
+    }
+
+
+def test_variate_selected_item_adds_the_variation_as_a_new_take(run, daemon, project):
+    source = write_source(project)
+    record = run("ddbridge - Variate selected item.lua", item_scenario(project, daemon, source))
+    assert_clean(record)
+    ((path, mode),) = calls(record, "InsertMedia")
+    assert mode == 3
+    assert_wav_in(path, project / "Samples" / "Generated" / "variation")
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    assert meta["op"] == "variate" and meta["source"] == str(source)
+    first, second = record["project"]["tracks"][1]["items"]
+    assert first["takes"] == [str(source)]  # the other item is untouched
+    assert second["takes"] == [str(source), path] and second["active"] == 2
+
+
+def test_generate_n_variations_adds_n_takes_with_the_chosen_strength(run, daemon, project):
+    source = write_source(project)
+    scenario = item_scenario(project, daemon, source, user_inputs=[{"ok": True, "answer": "3, 0.4"}])
+    record = run("ddbridge - Generate N variations.lua", scenario)
+    assert_clean(record)
+    paths = [args[0] for args in calls(record, "InsertMedia")]
+    assert len(set(paths)) == 3 and all(args[1] == 3 for args in calls(record, "InsertMedia"))
+    for path in paths:
+        assert_wav_in(path, project / "Samples" / "Generated" / "variation")
+        assert json.loads(Path(path).with_suffix(".json").read_text())["strength"] == pytest.approx(0.4)
+    assert record["project"]["tracks"][1]["items"][1]["takes"] == [str(source), *paths]
+
+
+def test_daemon_errors_are_shown_in_a_message(run, daemon, project):
+    scenario = {**one_track(project, daemon), "user_inputs": [{"ok": True, "answer": "gong"}]}
+    record = run("ddbridge - Generate at edit cursor.lua", scenario)
+    assert record["error"] is None and calls(record, "InsertMedia") == []
+    (message,) = record["messages"]
+    assert message["text"].startswith("ddbridge could not do it (bad_request)") and "gong" in message["text"]
+
+
+# -- failures that must end quickly -----------------------------------------------------------
+
+
+def test_daemon_down_shows_how_to_start_it_within_bounded_time(run, tmp_path):
+    silent = f"tcp://127.0.0.1:{free_port()}"  # nothing listens here
+    scenario = {
+        "project_path": str(tmp_path),
+        "tracks": [{"name": "Drums", "selected": True}],
+        "extstate": {"ddbridge": {"endpoint": silent, "connect_timeout": "2"}},
+    }
+    record = run("ddbridge - Generate kick at edit cursor.lua", scenario)
+    assert record["error"] is None and record["wall"] < 15
+    (message,) = record["messages"]
+    assert f"did not answer at {silent}" in message["text"] and "ddbridge serve" in message["text"]
+    assert calls(record, "InsertMedia") == [] and record["leftovers"] == []
+
+
+def test_a_missing_ddbridge_command_is_reported_without_starting_anything(run, tmp_path):
+    scenario = {
+        "project_path": str(tmp_path),
+        "tracks": [{"name": "Drums", "selected": True}],
+        "extstate": {"ddbridge": {"executable": str(tmp_path / "no" / "ddbridge")}},
+    }
+    record = run("ddbridge - Generate kick at edit cursor.lua", scenario)
+    assert record["error"] is None and calls(record, "ExecProcess") == []
+    (message,) = record["messages"]
+    assert "does not exist" in message["text"] and "ddbridge - Settings" in message["text"]
+
+
+def test_nothing_selected_is_explained(run, tmp_path):
+    base = {"project_path": str(tmp_path), "tracks": [{"name": "Drums"}]}
+    no_track = run("ddbridge - Generate kick at edit cursor.lua", base)
+    no_item = run("ddbridge - Variate selected item.lua", base)
+    assert [m["text"] for m in no_track["messages"] + no_item["messages"]] == [
+        "Select a track first.",
+        "Select an audio item first.",
+    ]
+    assert calls(no_track, "ExecProcess") == calls(no_item, "ExecProcess") == []
+
+
+def test_settings_are_saved_and_checked_against_the_daemon(run, daemon, tmp_path):
+    answer = f"ddbridge,{daemon.endpoint},4,90"
+    record = run(
+        "ddbridge - Settings.lua", {"project_path": str(tmp_path), "user_inputs": [{"ok": True, "answer": answer}]}
+    )
+    saved = record["extstate"]["ddbridge"]
+    assert (saved["endpoint"], saved["connect_timeout"], saved["job_timeout"]) == (daemon.endpoint, "4", "90")
+    (message,) = record["messages"]
+    assert re.fullmatch(r"Settings saved\. ddbridge \S+ is answering\.", message["text"])
+
+
+def test_request_cli_reports_a_down_daemon_after_its_timeout_and_writes_the_reply_file(tmp_path):
+    reply_file = tmp_path / "reply.json"
+    args = ["generate", "--wait", "--out-dir", str(tmp_path), "--timeout", "1", "--retries", "1"]
+    started = time.monotonic()
+    proc = subprocess.run(
+        [str(BIN / "ddbridge"), "request", *args, "--endpoint", f"tcp://127.0.0.1:{free_port()}"]
+        + ["--result-file", str(reply_file)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 2 and time.monotonic() - started < 15  # the ping's timeout, not --job-timeout
+    assert "is `ddbridge serve` running?" in proc.stderr
+    reply = json.loads(reply_file.read_text())
+    assert reply["ok"] is False and reply["error"]["code"] == "unavailable"
+    assert [p.name for p in tmp_path.iterdir()] == ["reply.json"]  # no temp file left beside it
+
+
+# -- the protocol's vectors through the Lua client ---------------------------------------------
+
+
+def test_protocol_vectors_pass_through_the_lua_client(run, daemon, scripts, tmp_path):
+    config, result = tmp_path / "vectors.json", tmp_path / "vector results.json"
+    variables = vector_variables(daemon)
+    config.write_text(
+        json.dumps(
+            {
+                "vectors": str(REPO / "plugin_protocol" / "test_vectors.json"),
+                "variables": variables,
+                "result": str(result),
+            }
+        )
+    )
+    scenario = {"project_path": variables["PROJECT_DIR"], "extstate": settings(daemon), "max_seconds": 240}
+    record = run(
+        "",
+        scenario,
+        script=STANDIN / "vectors.lua",
+        env={"DDBRIDGE_VECTORS_CONFIG": str(config), "DDBRIDGE_SCRIPTS_DIR": str(scripts)},
+    )
+    assert record["error"] is None, record["stderr"]
+    outcome = json.loads(result.read_text())
+    assert outcome["failures"] == []
+    assert outcome["names"] == [v["name"] for v in load_vectors()["vectors"]]
+    assert record["spawned"] == len(outcome["names"])  # one background request per vector
+
+
+# -- pieces of the client ---------------------------------------------------------------------
+
+
+def lua(code: str, scripts: Path) -> subprocess.CompletedProcess:
+    prelude = f"package.path = {json.dumps(str(scripts) + '/?.lua;')} .. package.path\n"
+    return subprocess.run([LUA, "-e", prelude + code], capture_output=True, text=True)
+
+
+def test_client_quotes_arguments_and_refuses_what_a_command_line_cannot_carry(scripts):
+    result = lua(
+        """
+        reaper = {}
+        local client = require("ddbridge.client")
+        print(client.command_line({"/opt/my tools/ddbridge", "request", "it's"}))
+        for _, bad in ipairs({'say "hi"', "$HOME", "a`b", "two\\nlines"}) do
+          print(pcall(client.quote, bad))
+        end
+        """,
+        scripts,
+    )
+    lines = result.stdout.splitlines()
+    assert lines[0] == '"/opt/my tools/ddbridge" "request" "it\'s"'
+    assert len(lines) == 5 and all(line.startswith("false\tcannot pass") for line in lines[1:])
+
+
+def test_json_module_round_trips_and_rejects_invalid_text(scripts):
+    result = lua(
+        r"""
+        local json = require("ddbridge.json")
+        local text = [[{"a":[1,-2.5,1e3,true,false,null],"b":{},"c":[],"s":"\u00e9\ud83c\udfb5\n\"q\""}]]
+        local v = json.decode(text)
+        print(json.encode(v))
+        print(math.type(v.a[1]), math.type(v.a[3]), v.a[6] == json.null, json.kind(v.b), json.kind(v.c))
+        for _, bad in ipairs({"{not json", "[1, 2,]", "01", "NaN", "[1] x", [["\ud800"]], '{"a" 1}'}) do
+          print((pcall(json.decode, bad)))
+        end
+        print(pcall(json.encode, {x = 0/0}))
+        """,
+        scripts,
+    )
+    lines = result.stdout.splitlines()
+    assert json.loads(lines[0]) == {"a": [1, -2.5, 1000.0, True, False, None], "b": {}, "c": [], "s": 'é🎵\n"q"'}
+    assert lines[1] == "integer\tfloat\ttrue\tobject\tarray"
+    assert lines[2:9] == ["false"] * 7
+    assert lines[9].startswith("false\tJSON has no NaN")
