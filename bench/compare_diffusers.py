@@ -8,15 +8,18 @@
     its DanceDiffusionPipeline ran it. Every evaluation is counted by wrapping the models.
 
 Run: ``.venv/bin/python bench/compare_diffusers.py`` (``--help`` for sizes; ``--full`` times the
-released architecture).
+released architecture; ``--model default --skip-forward`` runs (b) on trained weights, with diffusers'
+IPNDMScheduler driving our network where ``UNet1DModel`` cannot hold it, e.g. a class-conditioned model).
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
 import statistics
 import time
 from collections.abc import Callable
+from types import SimpleNamespace
 
 import torch
 from diffusers import IPNDMScheduler, UNet1DModel
@@ -24,6 +27,7 @@ from diffusers import IPNDMScheduler, UNet1DModel
 from ddbridge.diffusion.denoiser import VDenoiser
 from ddbridge.diffusion.samplers import SAMPLERS, noise_sampler_from_seeds
 from ddbridge.diffusion.schedule import get_sigmas
+from ddbridge.model.checkpoints import load_model
 from ddbridge.model.diffusers_format import diffusers_config_for, unet_to_diffusers_state_dict
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 
@@ -55,6 +59,17 @@ def paired_models(config: UNetConfig, rate: int, length: int, seed: int) -> tupl
     ref = UNet1DModel(**diffusers_config_for(config, rate, length)).eval()
     ref.load_state_dict(unet_to_diffusers_state_dict(net), strict=True)
     return net, ref
+
+
+class DiffusersCall:
+    """Our network behind diffusers' ``unet(sample, t).sample`` call, conditioned on a fixed class."""
+
+    def __init__(self, net: DanceDiffusionUNet, class_labels: torch.Tensor | None) -> None:
+        self.net, self.class_labels = net, class_labels
+
+    def __call__(self, sample: torch.Tensor, t: torch.Tensor) -> SimpleNamespace:
+        t = t.reshape(-1).to(sample.dtype).expand(sample.shape[0])
+        return SimpleNamespace(sample=self.net(sample, t, self.class_labels))
 
 
 def _sync(device: torch.device) -> None:
@@ -143,7 +158,7 @@ def diffusers_ipndm(unet: UNet1DModel, noise: torch.Tensor, steps: int) -> tuple
     return audio, counted.calls
 
 
-def run_ours(model: VDenoiser, name: str, noise: torch.Tensor, steps: int, **options) -> tuple[torch.Tensor, int]:
+def run_ours(model: Callable, name: str, noise: torch.Tensor, steps: int, **options) -> tuple[torch.Tensor, int]:
     sigmas = get_sigmas(steps, device=noise.device)
     counted = Counted(model)
     noise_sampler = noise_sampler_from_seeds([1] * noise.shape[0], noise)
@@ -168,13 +183,25 @@ def evals_to_match(model, name: str, noise, reference, target: float, cap: int, 
 
 
 def sampler_section(args: argparse.Namespace, device: torch.device) -> None:
-    net, ref_unet = paired_models(SMALL, 48000, args.sampler_length, seed=1)
-    net, ref_unet = net.to(device), ref_unet.to(device)
-    model = VDenoiser(net)
-    shape = (1, SMALL.io_channels, args.sampler_length)
+    class_labels = None
+    if args.model:
+        bundle = load_model(args.model, device=device)
+        net, config = bundle.net, bundle.net.config
+        index = bundle.resolve_category(args.category).index if args.category else None
+        class_labels = torch.tensor([index], device=device) if index is not None else None
+        ref_unet = DiffusersCall(net, class_labels)
+        length = bundle.sample_size
+        described = f"trained model '{bundle.name}' ({args.category or 'unconditional'}), IPNDMScheduler driving it"
+    else:
+        config, length = SMALL, args.sampler_length
+        net, ref_unet = paired_models(config, 48000, length, seed=1)
+        net, ref_unet = net.to(device), ref_unet.to(device)
+        described = "random small network in diffusers' UNet1DModel"
+    model = functools.partial(VDenoiser(net), class_labels=class_labels)
+    shape = (1, config.io_channels, length)
     noise = torch.randn(shape, generator=torch.Generator().manual_seed(2)).to(device)
-    print(f"(b) evaluations to match diffusers IPNDM at 100 steps; small network: depth {SMALL.depth}, "
-          f"channels {list(SMALL.channels)}, input {list(shape)}, same starting noise")  # fmt: skip
+    print(f"(b) evaluations to match diffusers IPNDM at 100 steps; {described}: depth {config.depth}, "
+          f"channels {list(config.channels)}, input {list(shape)}, same starting noise")  # fmt: skip
     with torch.inference_mode():
         start = time.perf_counter()
         reference, _ = diffusers_ipndm(ref_unet, noise, args.reference_steps)
@@ -208,6 +235,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (1 keeps timings steady on a shared CPU)")
     parser.add_argument("--skip-forward", action="store_true", help="skip (a)")
     parser.add_argument("--skip-samplers", action="store_true", help="skip (b)")
+    parser.add_argument("--model", help="run (b) on this trained model (name or path) instead of random weights")
+    parser.add_argument("--category", help="with --model: the category every evaluation in (b) is conditioned on")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")

@@ -49,3 +49,18 @@ def test_bad_settings_name_the_file_and_key(tmp_path, text, words):
 def test_a_named_config_file_must_exist(tmp_path):
     with pytest.raises(BadRequest, match="does not exist"):
         load_config(tmp_path / "missing.toml")
+
+
+def test_serve_flags_override_the_file(tmp_path):
+    from ddbridge.cli import build_parser
+    from ddbridge.commands.serve import config_overrides
+
+    path = tmp_path / "config.toml"
+    path.write_text('[midi]\nenabled = false\nport = "pads"\n[audition]\ndevice = "hw:1"\n')
+    args = build_parser().parse_args(["serve", "--midi", "--audio-device", "3", "--port", "6001", "--threads", "1"])
+    config = load_config(path, config_overrides(args))
+    assert config.midi.enabled is True and config.midi.port == "pads" and config.audition.device == "3"
+    assert config.server.zmq_port == 6001 and config.models.threads == 1
+    args = build_parser().parse_args(["serve", "--no-midi", "--midi-port", "keys"])
+    config = load_config(path, config_overrides(args))
+    assert config.midi.enabled is False and config.midi.port == "keys" and config.audition.device == "hw:1"

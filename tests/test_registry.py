@@ -99,14 +99,18 @@ def test_unknown_name_lists_what_exists(ckpt_models_dir):
     assert str(ckpt_models_dir) in message
 
 
-def test_default_model(ckpt_models_dir):
+def test_the_bundled_default_model_is_shipped_and_makes_drums(ckpt_models_dir):
+    from ddbridge.diffusion.tasks import generate
+
     path = default_model_path()
     assert path.parts[-3:] == ("ddbridge", "assets", "default")
-    if (path / "model.json").is_file():
-        assert resolve("default") == path
-    else:
-        with pytest.raises(UnknownModel, match="default model is not installed"):
-            resolve("default")
+    assert resolve("default") == path
+    bundle = load_model("default")
+    assert bundle.net.config.num_classes == len(bundle.categories) and "kick" in bundle.categories
+    assert (path / "model.safetensors").stat().st_size < 16 * 2**20  # a few MB, shipped in the package
+    audio = generate(bundle, 2, bundle.stride * 8, seeds=[1, 2], steps=2, category="kick")
+    assert audio.shape == (2, 2, bundle.stride * 8) and torch.isfinite(audio).all()
+    assert not torch.equal(audio[0], audio[1])
 
 
 def test_load_by_name_uses_the_registry(ckpt_models_dir):

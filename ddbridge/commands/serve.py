@@ -35,19 +35,19 @@ def register(subparsers) -> None:
     p.add_argument("--project-dir", metavar="DIR", help="default project folder for requests that name no folder")
     p.add_argument("--pool-size", type=int, help="finished sounds kept ready per category (0 = off)")
     p.add_argument("--max-queue", type=int, help="queued jobs before requests are answered 'busy'")
+    p.add_argument(
+        "--midi", action=argparse.BooleanOptionalAction, default=None, help="play pads from a MIDI input (see [midi])"
+    )
+    p.add_argument("--midi-port", metavar="NAME", help="MIDI input to open (default: a virtual port 'ddbridge')")
+    p.add_argument("--audio-device", metavar="NAME_OR_INDEX", help="audition output device (default: the system's)")
     p.add_argument("--state-dir", metavar="DIR", help="folder for the daemon's own state")
     p.add_argument("-v", "--verbose", action="store_true", help="log every step")
     p.set_defaults(func=run)
 
 
-def run(args: argparse.Namespace) -> int:
-    import logging
-
-    from ddbridge.config import load_config
-    from ddbridge.daemon import serve
-
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="ddbridge: %(message)s")
-    overrides = {
+def config_overrides(args: argparse.Namespace) -> dict:
+    """The command line's settings as ``"section.key": value`` overrides (None: not given)."""
+    return {
         "models.load": args.model,
         "server.host": args.host,
         "server.zmq_port": args.port,
@@ -64,6 +64,18 @@ def run(args: argparse.Namespace) -> int:
         "output.default_project_dir": args.project_dir,
         "pool.size": args.pool_size,
         "jobs.max_queue": args.max_queue,
+        "midi.enabled": args.midi,
+        "midi.port": args.midi_port,
+        "audition.device": args.audio_device,
         "state_dir": args.state_dir,
     }
-    return serve(load_config(args.config, overrides))
+
+
+def run(args: argparse.Namespace) -> int:
+    import logging
+
+    from ddbridge.config import load_config
+    from ddbridge.daemon import serve
+
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="ddbridge: %(message)s")
+    return serve(load_config(args.config, config_overrides(args)))
