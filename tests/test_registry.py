@@ -148,3 +148,13 @@ def test_list_models_and_the_list_command(ckpt_models_dir, capsys):
     assert "present" in lines["honk-140k"] and str(ckpt_models_dir / "honk-140k.ckpt") in lines["honk-140k"]
     assert "missing" in lines["jmann-large-580k"] and "131072" in lines["jmann-large-580k"]
     assert "44100" in lines["kicks"] and "present" in lines["kicks"]
+
+
+def test_a_missing_default_model_is_named_with_where_it_was_expected(ckpt_models_dir, tmp_path, monkeypatch):
+    from ddbridge.model import registry
+
+    missing = tmp_path / "assets" / "default"
+    monkeypatch.setattr(registry, "default_model_path", lambda: missing)
+    with pytest.raises(UnknownModel, match="default model is not installed") as raised:
+        resolve("default")
+    assert str(missing) in str(raised.value)
