@@ -12,12 +12,10 @@ import time
 import uuid
 from pathlib import Path
 
-import torch
+from tiny_models import tiny_bundle
 
 from ddbridge.client import Client
-from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import save_model
-from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 
 REPO = Path(__file__).resolve().parent.parent
 CATEGORIES = ("kick", "snare")
@@ -27,11 +25,14 @@ SAMPLE_SIZE = 2048
 
 def build_tiny_model(folder: Path, categories: tuple[str, ...] = CATEGORIES) -> Path:
     """A class-conditioned network of ~14k parameters (depth 3) saved in the own format."""
-    torch.manual_seed(0)
-    config = UNetConfig(
-        io_channels=2, depth=3, channels=(8, 8, 8), n_attn_layers=0, num_classes=len(categories), class_embed_dim=4
+    bundle = tiny_bundle(
+        categories,
+        sample_rate=SAMPLE_RATE,
+        sample_size=SAMPLE_SIZE,
+        defaults={"default_steps": 2},
+        width=8,
+        class_dim=4,
     )
-    bundle = ModelBundle(DanceDiffusionUNet(config), "tiny", SAMPLE_RATE, SAMPLE_SIZE, categories, {"default_steps": 2})
     return save_model(bundle, folder / "tiny")
 
 

@@ -11,12 +11,12 @@ import pytest
 import soundfile as sf
 import torch
 from daemon_helpers import SAMPLE_RATE, DaemonProcess, build_tiny_model
+from tiny_models import tiny_bundle
 
 from ddbridge.cli import main
 from ddbridge.diffusion import tasks
 from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import CATEGORY_ALIASES, CategoryChoice, ModelBundle, resolve_category
-from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.render import read_metadata
 from ddbridge.train.synth import CATEGORIES as DRUMS
 
@@ -142,13 +142,7 @@ def test_guidance_needs_a_conditioned_category():
 
 @pytest.fixture(scope="module")
 def tiny():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    torch.manual_seed(0)
-    config = UNetConfig(io_channels=2, depth=3, channels=(4, 4, 4), n_attn_layers=0, num_classes=2, class_embed_dim=4)
-    net = DanceDiffusionUNet(config).eval()
-    yield ModelBundle(net, "tiny", 8000, 64, ("kick", "hat_closed"), {"default_steps": 2})
-    torch.set_num_threads(threads)
+    return tiny_bundle(("kick", "hat_closed"), sample_size=64, defaults={"default_steps": 2}, class_dim=4)
 
 
 def test_tasks_condition_on_the_resolved_category_and_loop_turns_on_circular_padding(tiny):

@@ -21,8 +21,6 @@ from ddbridge.model.checkpoints import (
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 
-torch.set_num_threads(1)  # tiny networks: extra threads only contend for the shared cores
-
 # Smallest shape diffusers can hold: attention levels need >= 32 channels and an unchanged width.
 DIFFUSERS_TINY = UNetConfig(io_channels=2, depth=6, channels=(8, 16, 32, 32, 32, 32), n_attn_layers=1)
 TINY = UNetConfig(io_channels=2, depth=3, channels=(4, 8, 8), n_attn_layers=1)

@@ -10,12 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
-import torch
+from tiny_models import tiny_bundle
 
 from ddbridge.cli import main
-from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import save_model
-from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.render import read_metadata
 
 RATE = 8000
@@ -23,9 +21,7 @@ RATE = 8000
 
 @pytest.fixture(scope="module")
 def model_dir(tmp_path_factory) -> Path:
-    torch.manual_seed(0)
-    net = DanceDiffusionUNet(UNetConfig(io_channels=2, depth=3, channels=(4, 4, 4), n_attn_layers=1, num_classes=2))
-    bundle = ModelBundle(net, "tiny-drums", RATE, 256, ("kick", "snare"), {"default_steps": 4})
+    bundle = tiny_bundle(("kick", "snare"), name="tiny-drums", sample_rate=RATE, defaults={"default_steps": 4}, attn=1)
     return save_model(bundle, tmp_path_factory.mktemp("models") / "tiny-drums")
 
 
@@ -35,14 +31,6 @@ def source_wav(tmp_path_factory) -> Path:
     t = np.arange(300) / 16000
     sf.write(path, (0.5 * np.sin(2 * np.pi * 300 * t)).astype(np.float32), 16000)  # mono, another rate
     return path
-
-
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
 
 
 def ddbridge(*args: str | Path) -> subprocess.CompletedProcess:

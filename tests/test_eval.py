@@ -7,7 +7,6 @@ import math
 
 import numpy as np
 import pytest
-import torch
 
 from ddbridge.cli import main
 from ddbridge.errors import BadRequest
@@ -20,15 +19,6 @@ from ddbridge.train.netinit import new_network
 from ddbridge.train.synth import CATEGORIES
 
 RATE, LENGTH = 8000, 2048
-
-
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny networks run faster on one thread, above all on a busy machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
 
 
 def tiny_bundle(categories=("kick", "hat_closed", "snare"), name="tiny") -> ModelBundle:

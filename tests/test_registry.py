@@ -20,8 +20,6 @@ from ddbridge.model.registry import (
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 
-torch.set_num_threads(1)
-
 TINY = UNetConfig(io_channels=2, depth=2, channels=(4, 8), n_attn_layers=1)
 
 

@@ -6,12 +6,12 @@ import math
 
 import pytest
 import torch
+from tiny_models import tiny_network
 
 from ddbridge.diffusion.denoiser import VDenoiser
 from ddbridge.diffusion.samplers import SAMPLERS, get_sampler, linear_multistep_coeffs, noise_sampler_from_seeds
 from ddbridge.diffusion.schedule import get_sigmas
 from ddbridge.errors import BadRequest
-from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 
 NAMES = sorted(SAMPLERS)
 # Options that make a sampler stochastic; everything else is deterministic given x.
@@ -33,20 +33,9 @@ EVALS_PER_STEPS = {
 }
 
 
-@pytest.fixture(scope="module", autouse=True)
-def _one_thread():
-    # Tiny convolutions run fastest single-threaded, above all on a shared CPU.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def model() -> VDenoiser:
-    torch.manual_seed(0)
-    config = UNetConfig(io_channels=2, depth=2, channels=(8, 8), n_attn_layers=1)  # ~5k parameters, with attention
-    return VDenoiser(DanceDiffusionUNet(config).eval())
+    return VDenoiser(tiny_network(depth=2, width=8, attn=1))  # ~5k parameters, with attention
 
 
 class Counted:

@@ -5,30 +5,18 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from tiny_models import tiny_bundle
 
 from ddbridge.diffusion import tasks
 from ddbridge.errors import BadAudio, BadRequest, Cancelled
 from ddbridge.model.bundle import ModelBundle
-from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 
 RATE = 8000
 
 
-@pytest.fixture(scope="module", autouse=True)
-def one_thread():
-    # A network this small only loses time to thread hand-offs on a shared machine.
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def bundle() -> ModelBundle:
-    torch.manual_seed(0)
-    config = UNetConfig(io_channels=2, depth=3, channels=(4, 4, 4), n_attn_layers=1, num_classes=3)
-    net = DanceDiffusionUNet(config).eval()
-    return ModelBundle(net, "tiny", RATE, 256, ("kick", "snare", "hat"), {"default_steps": 8})
+    return tiny_bundle(("kick", "snare", "hat"), sample_rate=RATE, defaults={"default_steps": 8}, attn=1)
 
 
 @pytest.fixture(scope="module")
