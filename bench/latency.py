@@ -4,7 +4,6 @@ Starts ``ddbridge serve`` as a subprocess on free local ports and drives it with
 
     python bench/latency.py                     # the bundled default model
     python bench/latency.py --model PATH        # any model ddbridge loads
-    python bench/latency.py --stand-in          # random weights in the default model's shape (timing only)
 
 Latency is measured from sending the request to receiving the reply, which the daemon sends only
 once the file has its final name on disk.
@@ -30,7 +29,6 @@ REPO = Path(__file__).resolve().parent.parent
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--model", default="default", help="model name or path (default: the bundled default)")
-    p.add_argument("--stand-in", action="store_true", help="random weights in the default model's training shape")
     p.add_argument("--hits", type=int, default=30, help="pool-hit requests")
     p.add_argument("--misses", type=int, default=8, help="pool-miss requests")
     p.add_argument("--requests", type=int, default=16, help="requests per throughput run")
@@ -43,8 +41,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ddbridge-bench-") as tmp:
         root = Path(tmp)
-        model = build_stand_in(root) if args.stand_in else args.model
-        with Daemon(root, model, args) as daemon, Client(daemon.endpoint, timeout=30, job_timeout=3600) as c:
+        with Daemon(root, args.model, args) as daemon, Client(daemon.endpoint, timeout=30, job_timeout=3600) as c:
             info = c.models()["models"][0]
             category = info["categories"][0] if info["categories"] else None
             print(f"model {info['name']}: {info['sample_rate']} Hz, {info['seconds']:.2f} s per sound, ", end="")
@@ -134,26 +131,6 @@ def ms(seconds: float) -> str:
     return f"{seconds * 1000:.1f}"
 
 
-def build_stand_in(root: Path) -> str:
-    """A randomly initialised network with the training defaults' shape and the synth's categories."""
-    from ddbridge.model.bundle import ModelBundle
-    from ddbridge.model.checkpoints import save_model
-    from ddbridge.model.unet import UNetConfig
-    from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, TrainConfig
-    from ddbridge.train.netinit import new_network, parse_channels
-    from ddbridge.train.synth import CATEGORIES
-
-    t = TrainConfig(out=str(root))
-    config = UNetConfig(
-        depth=t.depth,
-        channels=parse_channels(t.channels, t.depth),
-        n_attn_layers=t.attn_layers,
-        num_classes=len(CATEGORIES),
-    )
-    bundle = ModelBundle(new_network(config, 0), "stand-in", DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, CATEGORIES)
-    return str(save_model(bundle, root / "stand-in"))
-
-
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -184,8 +161,7 @@ class Daemon:
         for line in self.proc.stdout:
             if "ready" in line:
                 return self
-        raise SystemExit(f"the daemon did not start (exit {self.proc.wait()}); for a model that is not installed, "
-                         "pass --model PATH or --stand-in")  # fmt: skip
+        raise SystemExit(f"the daemon did not start (exit {self.proc.wait()}); check --model")
 
     def __exit__(self, *exc) -> None:
         self.proc.terminate()

@@ -5,9 +5,8 @@ and audition on, plays the kick pad from a virtual MIDI output and records the d
 output with a second JACK client. Latency is the time from sending the note-on to the JACK cycle
 that carries the first non-silent sample, plus that sample's offset in its block.
 
-    python bench/midi_latency.py                 # the 14 k parameter test model (8 kHz)
-    python bench/midi_latency.py --stand-in      # random weights in the default model's shape (22.05 kHz)
-    python bench/midi_latency.py --model PATH    # any model ddbridge loads
+    python bench/midi_latency.py                 # the bundled default model
+    python bench/midi_latency.py --model PATH    # any model folder or checkpoint ddbridge loads
 """
 
 from __future__ import annotations
@@ -24,17 +23,18 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO / "tests"))
 
 import mido  # noqa: E402
-from daemon_helpers import DaemonProcess, build_tiny_model  # noqa: E402
+from daemon_helpers import DaemonProcess  # noqa: E402
 from jack_helpers import JACKD, Recorder, connect, jack_server, midi_ports, ports  # noqa: E402
-from latency import build_stand_in, ms, pct  # noqa: E402
+from latency import ms, pct  # noqa: E402
+
+from ddbridge.model.registry import resolve  # noqa: E402
 
 KICK = 36
 
 
 def main() -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("--model", help="model name or path (default: the tiny test model)")
-    p.add_argument("--stand-in", action="store_true", help="random weights in the default model's training shape")
+    p.add_argument("--model", default="default", help="model name or path (default: the bundled default)")
     p.add_argument("--presses", type=int, default=40, help="pad presses measured")
     p.add_argument("--pool-size", type=int, default=4, help="sounds kept ready per category")
     p.add_argument("--steps", type=int, default=0, help="sampling steps for pool fills (0: the model's default)")
@@ -43,8 +43,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ddbridge-midi-bench-") as tmp, jack_server():
         root = Path(tmp)
-        model = Path(build_stand_in(root)) if args.stand_in else Path(args.model) if args.model else None
-        model = model or build_tiny_model(root)
+        model = Path(args.model) if Path(args.model).exists() else Path(resolve(args.model))
         daemon = DaemonProcess(model, root / "daemon", pool_size=args.pool_size)
         extra = ["[midi]", "enabled = true", 'api = "jack"', "[audition]", 'device = "system"', "gain_db = 0.0"]
         models = f"threads = {args.threads}" + (f"\nsteps = {args.steps}" if args.steps else "")

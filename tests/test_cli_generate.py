@@ -142,3 +142,20 @@ def test_bad_input_exits_2_with_one_line(model_dir, source_wav, tmp_path, capsys
     lines = stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("ddbridge: error: ") and message in lines[0]
     assert not list(tmp_path.rglob("*.wav"))  # nothing written
+
+
+def test_four_kicks_from_the_bundled_default_model(tmp_path):
+    """The README's main job: ``ddbridge generate --category kick --count 4 --out DIR`` with no network."""
+    result = ddbridge("generate", "--category", "kick", "--count", 4, "--out", tmp_path)
+    paths = printed_paths(result)
+    assert len(paths) == 4 and sorted(tmp_path.glob("*.wav")) == sorted(paths)
+    sounds = []
+    for p in paths:
+        info = sf.info(p)
+        assert (info.samplerate, info.channels) == (44100, 2)
+        data, _ = sf.read(p, dtype="float32")
+        assert np.sqrt(np.mean(data**2)) > 1e-3  # not silent
+        assert np.abs(data).max() < 0.999  # not clipping (peak-normalised to -1 dBFS)
+        assert read_metadata(p)["model"] == "default"
+        sounds.append(data)
+    assert all(not np.array_equal(a, b) for i, a in enumerate(sounds) for b in sounds[i + 1 :])  # distinct
