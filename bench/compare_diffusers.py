@@ -215,17 +215,25 @@ def sampler_section(args: argparse.Namespace, device: torch.device) -> None:
         floor = mr_stft_distance(ours_ref, reference)
         print(f"floor: our ipndm, {args.reference_steps} steps, vs the reference: {floor:.5f} (the closest ours get)")
         print(f"\n{'sampler':<30}{'evals to match':>15}{'ratio vs 100':>14}{'distance':>11}")
-        chosen = args.samplers.split(",") if args.samplers else list(SAMPLERS)
-        rows = [(name, name, {}) for name in chosen if name not in STOCHASTIC]
-        rows += [(f"{name} (eta=0)", name, {"eta": 0.0}) for name in chosen if name in STOCHASTIC]
+        rows = [(name, name, {}) for name in args.samplers if name not in STOCHASTIC]
+        rows += [(f"{name} (eta=0)", name, {"eta": 0.0}) for name in args.samplers if name in STOCHASTIC]
         for label, name, options in rows:
             evals, distance = evals_to_match(model, name, noise, reference, target, args.eval_cap, **options)
             shown = f"{evals}" if evals is not None else f"> {args.eval_cap}"
             ratio = f"{evals / ipndm_evals:.2f}" if evals is not None else "-"
             print(f"{label:<30}{shown:>15}{ratio:>14}{distance:>11.5f}")
-        for name in (n for n in STOCHASTIC if n in chosen):
+        for name in (n for n in STOCHASTIC if n in args.samplers):
             print(f"{name:<30}{'n/a':>15}   (stochastic: a different sample than the ODE's, by design)")
         print(f"\nsampler study took {time.perf_counter() - start:.0f} s")
+
+
+def sampler_names(text: str) -> list[str]:
+    """``--samplers``: comma-separated names, each one of ``SAMPLERS``."""
+    names = text.split(",")
+    unknown = sorted(set(names) - set(SAMPLERS))
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown sampler(s) {', '.join(unknown)}; choose from {', '.join(SAMPLERS)}")
+    return names
 
 
 def main() -> None:
@@ -241,11 +249,10 @@ def main() -> None:
     parser.add_argument("--skip-samplers", action="store_true", help="skip (b)")
     parser.add_argument("--model", help="run (b) on this trained model (name or path) instead of random weights")
     parser.add_argument("--category", help="with --model: the category every evaluation in (b) is conditioned on")
-    parser.add_argument("--samplers", help="comma-separated samplers to study in (b) (default: all)")
+    parser.add_argument(
+        "--samplers", type=sampler_names, default=list(SAMPLERS), help="comma-separated samplers to study in (b)"
+    )
     args = parser.parse_args()
-    unknown = set(args.samplers.split(",")) - set(SAMPLERS) if args.samplers else set()
-    if unknown:
-        parser.error(f"unknown sampler(s) {', '.join(sorted(unknown))}; choose from {', '.join(SAMPLERS)}")
     torch.set_num_threads(args.threads)
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     print(f"torch {torch.__version__}, device {device}, {torch.get_num_threads()} CPU threads\n")

@@ -27,7 +27,7 @@ from daemon_helpers import DaemonProcess  # noqa: E402
 from jack_helpers import JACKD, Recorder, connect, jack_server, midi_ports, ports  # noqa: E402
 from latency import ms, pct  # noqa: E402
 
-from ddbridge.model.registry import resolve  # noqa: E402
+from ddbridge.model.checkpoints import locate  # noqa: E402
 
 KICK = 36
 
@@ -43,8 +43,7 @@ def main() -> int:
 
     with tempfile.TemporaryDirectory(prefix="ddbridge-midi-bench-") as tmp, jack_server():
         root = Path(tmp)
-        model = Path(args.model) if Path(args.model).exists() else Path(resolve(args.model))
-        daemon = DaemonProcess(model, root / "daemon", pool_size=args.pool_size)
+        daemon = DaemonProcess(Path(locate(args.model)[0]), root / "daemon", pool_size=args.pool_size)
         extra = ["[midi]", "enabled = true", 'api = "jack"', "[audition]", 'device = "system"', "gain_db = 0.0"]
         models = f"threads = {args.threads}" + (f"\nsteps = {args.steps}" if args.steps else "")
         text = daemon.config.read_text().replace("threads = 1", models)  # in its [models] table
