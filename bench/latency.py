@@ -31,7 +31,7 @@ def main() -> int:
     p.add_argument("--model", default="default", help="model name or path (default: the bundled default)")
     p.add_argument("--hits", type=int, default=30, help="pool-hit requests")
     p.add_argument("--misses", type=int, default=8, help="pool-miss requests")
-    p.add_argument("--requests", type=int, default=16, help="requests per throughput run")
+    p.add_argument("--requests", type=int, default=48, help="requests per throughput run (a few per client)")
     p.add_argument("--clients", type=int, default=8, help="concurrent clients in the throughput run")
     p.add_argument("--rounds", type=int, default=3, help="alternating 1-client / N-client throughput runs")
     p.add_argument("--steps", type=int, default=0, help="sampling steps (0: the model's default)")

@@ -396,6 +396,7 @@ class Core:
                     raise Unavailable("the daemon is shutting down")
                 raise Cancelled("job cancelled")
 
+        log.debug("running a batch of %d job(s), %d sound(s)", len(batch), len(work.seeds))
         audio = self.engine.run(work, progress)
         offset = 0
         for job, order in zip(batch, orders, strict=True):

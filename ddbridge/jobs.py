@@ -26,6 +26,8 @@ FINISHED = ("done", "failed", "cancelled")
 KEEP_FINISHED = 2048
 PROGRESS_STEP = 0.01
 RECENT_BATCHES = 2
+# A batch waits for companions at most this many batch windows while the last batch's files are written.
+COMPANION_WAIT_WINDOWS = 10
 
 
 @dataclass(eq=False)
@@ -71,6 +73,8 @@ class JobQueue:
         self._seq = itertools.count()
         self._closed = False
         self._recent_batches: deque[int] = deque([1], maxlen=RECENT_BATCHES)
+        self._writing = 0  # computed jobs whose files are being written
+        self._last_written = 0.0
         self._totals = {"done": 0, "failed": 0, "cancelled": 0}
 
     @property
@@ -148,6 +152,7 @@ class JobQueue:
             if job.cancel_requested or job.finished:
                 return False
             job.finalizing = True
+            self._writing += 1
             return True
 
     # -- taking work ---------------------------------------------------------------------------
@@ -159,27 +164,39 @@ class JobQueue:
     def take_batch(self, timeout: float) -> list[Job]:
         """The next job by priority plus queued jobs with the same batch key (up to ``max_batch`` sounds).
 
-        When recent batches held several jobs (concurrent clients), waits up to ``batch_window``
-        for as many companions, so that clients served together stay together. Returns [] after
-        ``timeout`` with nothing queued.
+        When recent batches held several jobs (concurrent clients), waits for companions: while the
+        last batch's files are being written and ``batch_window`` after (their clients come back
+        once they have their replies), else up to ``batch_window`` for as many as recent batches
+        held, so that clients served together stay together. Returns [] after ``timeout`` with
+        nothing queued.
         """
         with self._cond:
             if not self._cond.wait_for(lambda: self._queued or self._closed, timeout) or self._closed:
                 return []
             batch = self._gather()
             expected = max(self._recent_batches)
-            deadline = time.monotonic() + self.batch_window
-            while batch[0].batch_key is not None and len(batch) < expected and self._room(batch):
-                left = deadline - time.monotonic()
+            started = time.monotonic()
+            limit = started + COMPANION_WAIT_WINDOWS * self.batch_window
+            while expected > 1 and batch[0].batch_key is not None and self._room(batch):
+                left = self._companion_deadline(len(batch) < expected, started, limit) - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
+                if self._closed or not self._queued:  # shutting down, or the waiting job was cancelled
+                    return []
                 batch = self._gather()
             for job in batch:
                 self._queued.remove(job)
                 job.state = "running"
             self._recent_batches.append(len(batch))
             return batch
+
+    def _companion_deadline(self, short: bool, started: float, limit: float) -> float:
+        """Until when a batch waits: while files are being written (up to ``limit``), then one window
+        after the last was written, or, while ``short`` of the expected size, one window after ``started``."""
+        if self._writing:
+            return limit
+        return min(max(started if short else 0.0, self._last_written) + self.batch_window, limit)
 
     def _room(self, batch: list[Job]) -> bool:
         return sum(j.count for j in batch) < self.max_batch
@@ -221,6 +238,10 @@ class JobQueue:
                 return
             job.state, job.result, job.error = state, result, error
             self._totals[state] += 1
+            if job.finalizing:
+                self._writing -= 1
+                self._last_written = time.monotonic()
+                self._cond.notify_all()
             callbacks, job._callbacks = job._callbacks, []
         for callback in [*callbacks, *([self.on_finish] if self.on_finish else [])]:
             try:

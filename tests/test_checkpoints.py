@@ -183,6 +183,7 @@ def test_released_shape_keys_match_diffusers_one_to_one():
         (UNetConfig(2, 3, (32, 64, 64), 1), "changes width"),
         (UNetConfig(2, 3, (32, 32, 32), 0), "attention"),
         (UNetConfig(2, 3, (32, 32, 32), 1, num_classes=2), "class-conditioned"),
+        (UNetConfig(2, 3, (32, 32, 32), 1, level_conditioning=True), "every level"),
     ],
 )
 def test_shapes_diffusers_cannot_hold_are_refused(config, reason):
@@ -295,8 +296,9 @@ def test_ckpt_without_ema_falls_back_to_training_weights(tmp_path):
     assert max_diff(bundle.net, net, TINY) == 0.0
 
 
-def test_class_conditioned_ckpt_infers_classes(tmp_path):
-    config = UNetConfig(2, 3, (4, 8, 8), 1, num_classes=3, class_embed_dim=4)
+@pytest.mark.parametrize("level_conditioning", [False, True])
+def test_class_conditioned_ckpt_infers_its_layout(tmp_path, level_conditioning):
+    config = UNetConfig(2, 4, (4, 8, 8, 8), 1, 3, class_embed_dim=4, level_conditioning=level_conditioning)
     net = random_net(config)
     save_ckpt(tmp_path / "c.ckpt", net)
     loaded = load_model(tmp_path / "c.ckpt").net
@@ -304,7 +306,13 @@ def test_class_conditioned_ckpt_infers_classes(tmp_path):
     x, t = inputs(config)
     labels = torch.tensor([0, 2])
     with torch.no_grad():
-        assert torch.equal(loaded(x, t, labels), net(x, t, labels))
+        out = net(x, t, labels)
+        assert torch.equal(loaded(x, t, labels), out)
+        offsets = [p for name, p in net.named_parameters() if "cond_proj" in name]
+        assert len(offsets) == (6 if level_conditioning else 0)  # weight and bias at each of levels 2-4
+        for p in offsets:
+            p.zero_()
+        assert ((net(x, t, labels) - out).abs().max() > 1e-3) == level_conditioning
 
 
 def test_pickled_objects_need_explicit_trust(tmp_path):
@@ -344,7 +352,7 @@ def bundle_of(net: DanceDiffusionUNet, categories=()) -> ModelBundle:
 
 @pytest.mark.parametrize("target", ["folder", "pair.safetensors"])
 def test_own_format_round_trips(tmp_path, target):
-    config = UNetConfig(2, 3, (4, 8, 8), 1, num_classes=2, class_embed_dim=4)
+    config = UNetConfig(2, 3, (4, 8, 8), 1, num_classes=2, class_embed_dim=4, level_conditioning=True)
     net = random_net(config)
     save_model(bundle_of(net, ["kick", "snare"]), tmp_path / target)
     loaded = load_model(tmp_path / target)

@@ -52,16 +52,67 @@ def test_jobs_with_equal_keys_share_a_batch_up_to_max_batch():
     assert [j.id for j in q.take_batch(0.1)] == ["x2"]
 
 
-def test_after_a_shared_batch_the_worker_waits_briefly_for_companions():
-    q = JobQueue(capacity=10, batch_window=0.5)
+def two_clients_served_together(q: JobQueue) -> list[Job]:
     q.submit(Job("a", batch_key="k"))
     q.submit(Job("b", batch_key="k"))
-    assert len(q.take_batch(0.1)) == 2
+    batch = q.take_batch(0.1)
+    assert [j.id for j in batch] == ["a", "b"]
+    return batch
+
+
+def test_after_a_shared_batch_the_worker_waits_briefly_for_companions():
+    q = JobQueue(capacity=10, batch_window=0.5)
+    two_clients_served_together(q)
     q.submit(Job("c", batch_key="k"))
     threading.Timer(0.05, lambda: q.submit(Job("d", batch_key="k"))).start()
     started = time.monotonic()
     assert [j.id for j in q.take_batch(0.1)] == ["c", "d"]
     assert time.monotonic() - started < 0.45
+
+
+def test_companions_whose_files_are_still_being_written_are_waited_for():
+    q = JobQueue(capacity=10, batch_window=0.05)
+    first = two_clients_served_together(q)
+    assert all(q.begin_finalize(j) for j in first)
+    q.finish(first[0], None)
+    q.submit(Job("a2", batch_key="k"))  # a's client is back while b's file is still being written
+
+    def b_written_then_back() -> None:
+        q.finish(first[1], None)
+        time.sleep(0.005)  # the reply travels, the client asks again
+        q.submit(Job("b2", batch_key="k"))
+
+    threading.Timer(0.15, b_written_then_back).start()  # past one window: writing is what it waits for
+    started = time.monotonic()
+    assert [j.id for j in q.take_batch(0.1)] == ["a2", "b2"]
+    assert time.monotonic() - started > 0.14
+
+
+def test_a_lone_client_is_never_kept_waiting():
+    q = JobQueue(capacity=10, batch_window=0.5)
+    q.submit(Job("a", batch_key="k"))
+    (a,) = q.take_batch(0.1)
+    assert q.begin_finalize(a)
+    q.finish(a, None)
+    q.submit(Job("a2", batch_key="k"))  # the same client, straight after its reply
+    started = time.monotonic()
+    assert [j.id for j in q.take_batch(0.1)] == ["a2"]
+    assert time.monotonic() - started < 0.25
+
+
+def test_the_wait_for_companions_is_bounded_and_survives_a_cancel():
+    q = JobQueue(capacity=10, batch_window=0.05)
+    stuck = two_clients_served_together(q)
+    assert all(q.begin_finalize(j) for j in stuck)  # their files never finish writing
+    q.submit(Job("c", batch_key="k"))
+    started = time.monotonic()
+    assert [j.id for j in q.take_batch(0.1)] == ["c"]
+    assert 0.45 < time.monotonic() - started < 1.5  # COMPANION_WAIT_WINDOWS windows at most
+    q.submit(Job("d", batch_key="k"))
+    threading.Timer(0.05, lambda: q.cancel("d")).start()
+    assert q.take_batch(0.1) == [] and q.get("d").state == "cancelled"
+    q.submit(Job("e", batch_key="k"))
+    assert [j.id for j in q.take_batch(0.1)] == ["e"]
 
 
 def test_cancel_queued_running_and_finalizing_jobs():

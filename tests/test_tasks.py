@@ -196,6 +196,30 @@ def test_inpaint_keeps_the_kept_region(bundle, sounds, sampler):
     assert rel(out[0][:, ~keep], source[:, ~keep]) > 0.3
 
 
+def scaled(bundle: ModelBundle, scale: float) -> ModelBundle:
+    """The same network, trained (as far as the tasks know) on audio multiplied by ``scale``."""
+    info = {**bundle.info, "data_scale": scale}
+    return ModelBundle(bundle.net, bundle.name, bundle.sample_rate, bundle.sample_size, bundle.categories, info)
+
+
+def test_data_scale_divides_what_the_network_makes(bundle):
+    plain = tasks.generate(bundle, 2, seeds=[1, 2], category="kick")
+    quiet = tasks.generate(scaled(bundle, 4.0), 2, seeds=[1, 2], category="kick")
+    torch.testing.assert_close(quiet * 4.0, plain)
+
+
+def test_data_scale_multiplies_what_the_network_hears(bundle, sounds):
+    source = sounds[0]
+    four = scaled(bundle, 4.0)
+    # the network sees 4 x source: the same as the plain model given 4 x source, a quarter as loud
+    ours = tasks.variate(four, source, RATE, 0.5, seeds=[3])
+    torch.testing.assert_close(ours * 4.0, tasks.variate(bundle, source * 4.0, RATE, 0.5, seeds=[3]))
+    keep = torch.zeros(256, dtype=torch.bool)
+    keep[:128] = True
+    out = tasks.inpaint(four, source, RATE, keep, seeds=[4])
+    torch.testing.assert_close(out[0][:, keep], source[:, keep], atol=1e-3, rtol=1e-3)  # kept audio stays as it was
+
+
 def test_inpaint_rejects_a_mask_of_the_wrong_length(bundle, sounds):
     with pytest.raises(BadRequest, match="keep_mask"):
         tasks.inpaint(bundle, sounds[0], RATE, np.ones(255, bool))

@@ -170,6 +170,7 @@ def test_export_reloads_and_generates(trained):
     _, result, _ = trained
     bundle = load_model(result.export)
     assert bundle.categories == CATS and (bundle.sample_rate, bundle.sample_size) == (8000, 2048)
+    assert bundle.net.config.level_conditioning  # new networks hear t and the class at every level
     assert bundle.info["training"]["steps"] == 30 and bundle.default_sampler == "v-iplms"
     state = read_state(result.checkpoint)
     for key, value in bundle.net.state_dict().items():
@@ -195,7 +196,17 @@ def test_fine_tune_from_an_unconditional_model_adds_classes(data, tmp_path):
     )
     tuned = load_model(result.export)
     assert tuned.name == "tuned" and tuned.categories == CATS and tuned.net.config.num_classes == 3
-    assert (tuned.sample_rate, tuned.sample_size) == (8000, 2048)
+    assert (tuned.sample_rate, tuned.sample_size) == (8000, 2048) and tuned.data_scale == 1.0
+
+
+def test_data_scale_is_kept_with_the_model_and_inherited_by_fine_tunes(data, tmp_path):
+    settings = dict(data=str(data), steps=2, batch_size=2, log_every=0)
+    first = train(TrainConfig(out=str(tmp_path / "a"), data_scale=4.0, **{**TINY, **settings}))
+    assert load_model(first.export).data_scale == 4.0
+    second = train(TrainConfig(out=str(tmp_path / "b"), init=str(first.export), **settings))
+    assert load_model(second.export).data_scale == 4.0
+    third = train(TrainConfig(out=str(tmp_path / "c"), init=str(first.export), data_scale=2.0, **settings))
+    assert load_model(third.export).data_scale == 2.0
 
 
 def test_adapted_network_starts_from_the_old_output():
@@ -216,6 +227,8 @@ def test_bad_settings_are_refused(data, tmp_path):
         train(TrainConfig(out=str(tmp_path), data=str(data), **{**TINY, "sample_size": 2044}))
     with pytest.raises(BadRequest, match="class_dropout|class-dropout"):
         train(TrainConfig(out=str(tmp_path), data=str(data), class_dropout=1.5))
+    with pytest.raises(BadRequest, match="data-scale must be in"):
+        train(TrainConfig(out=str(tmp_path), data=str(data), data_scale=-1.0))
     with pytest.raises(BadRequest, match="no checkpoint to resume"):
         train(TrainConfig(out=str(tmp_path), resume=str(tmp_path)))
     assert parse_channels("16,32", 4) == (16, 32, 32, 32)
@@ -225,7 +238,8 @@ def test_bad_settings_are_refused(data, tmp_path):
 
 def test_cli_trains_resumes_and_exports(data, tmp_path, capsys):
     run = tmp_path / "run"
-    assert main(["train", "--data", str(data), "--out", str(run), "--steps", "2", "--no-export", *TINY_FLAGS]) == 0
+    flags = ["--steps", "2", "--no-export", "--no-level-cond", *TINY_FLAGS]
+    assert main(["train", "--data", str(data), "--out", str(run), *flags]) == 0
     assert "step 2/2  loss" in capsys.readouterr().out
     assert main(["train", "--out", str(run), "--resume", "--steps", "3", "--no-export"]) == 0
     assert sorted(p.name for p in (run / "checkpoints").iterdir()) == [f"step_000000{i}.ckpt" for i in (2, 3)]
@@ -234,3 +248,4 @@ def test_cli_trains_resumes_and_exports(data, tmp_path, capsys):
     assert main(["train", "--export-only", str(run), str(tmp_path / "m.safetensors"), "--name", "drums"]) == 0
     bundle = load_model(tmp_path / "m.safetensors")
     assert bundle.name == "drums" and bundle.info["training"]["steps"] == 3 and bundle.categories == CATS
+    assert not bundle.net.config.level_conditioning and "cond_proj" not in str(list(bundle.net.state_dict()))

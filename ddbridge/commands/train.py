@@ -30,6 +30,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     n.add_argument("--depth", type=int, help=f"U-Net levels (default: {D.depth})")
     n.add_argument("--channels", help=f"widths per level, comma-separated (default: {D.channels})")
     n.add_argument("--attn-layers", dest="attn_layers", type=int, help=f"attention levels (default: {D.attn_layers})")
+    n.add_argument(
+        "--level-cond",
+        dest="level_conditioning",
+        action=argparse.BooleanOptionalAction,
+        help="feed noise level and category to every U-Net level, not only the first "
+        "(default: on; --no-level-cond keeps the released models' layout)",
+    )
     n.add_argument("--sample-rate", type=int, help=f"default: the --init model's, else {DEFAULT_SAMPLE_RATE}")
     n.add_argument(
         "--sample-size", type=int, help=f"training window in samples (default: --init's, else {DEFAULT_SAMPLE_SIZE})"
@@ -38,6 +45,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--class-cond",
         action=argparse.BooleanOptionalAction,
         help="condition on categories (default: when the data has sub-folders)",
+    )
+    n.add_argument(
+        "--data-scale",
+        type=float,
+        help="gain applied to the audio inside the diffusion (default: --init's, else 1); "
+        "quiet one-shots scaled up (e.g. 4) leave less residual noise",
     )
     n.add_argument("--random-crop", action="store_true", help="random windows of long files instead of one-shots")
     o = p.add_argument_group("optimisation")

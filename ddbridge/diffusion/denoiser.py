@@ -8,6 +8,8 @@ from collections.abc import Callable
 import torch
 from torch import nn
 
+from ddbridge.diffusion.parallel import sharded_forward
+
 Denoiser = Callable[..., torch.Tensor]
 
 
@@ -26,9 +28,10 @@ class VDenoiser:
     ) -> torch.Tensor:
         """The network's v prediction at diffusion time t, with classifier-free guidance applied."""
         if class_labels is None or guidance_scale == 1.0:
-            return self.net(x, t, class_labels)
+            return sharded_forward(self.net, x, t, class_labels)
         null = torch.full_like(class_labels, self.net.config.num_classes)
-        v_cond, v_uncond = self.net(torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null])).chunk(2)
+        both = sharded_forward(self.net, torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null]))
+        v_cond, v_uncond = both.chunk(2)
         return v_uncond + guidance_scale * (v_cond - v_uncond)
 
     def __call__(self, x: torch.Tensor, sigma: torch.Tensor, **extra_args) -> torch.Tensor:

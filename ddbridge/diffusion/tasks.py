@@ -145,12 +145,13 @@ def _sample(s: _Setup, model, x: torch.Tensor, sigmas: torch.Tensor, noise, on_s
 
 
 def _to_model(s: _Setup, audio, sample_rate: int) -> np.ndarray:
-    """Input audio as finite ``[io_channels, L]`` at the model's rate."""
+    """Input audio as finite ``[io_channels, L]`` at the model's rate and signal scale."""
     if not (isinstance(sample_rate, (int, float, np.integer)) and sample_rate > 0):
         raise BadRequest(f"sample rate must be > 0, got {sample_rate}")
     a = audio_ops.check_audio(audio_ops.as_array(audio))
     a = audio_ops.to_channels(a, s.bundle.net.config.io_channels)
-    return audio_ops.check_audio(audio_ops.resample(a, sample_rate, s.bundle.sample_rate))
+    a = audio_ops.check_audio(audio_ops.resample(a, sample_rate, s.bundle.sample_rate))
+    return a * np.float32(s.bundle.data_scale)
 
 
 def valid_length(bundle: ModelBundle, length: int, *, loop: bool = False) -> int:
@@ -170,9 +171,14 @@ def _fit(a: np.ndarray, length: int, loop: bool) -> np.ndarray:
     return np.pad(a, ((0, 0), (0, length - a.shape[-1])))
 
 
-def _unfit(out: torch.Tensor, length: int, loop: bool) -> torch.Tensor:
+def _audio(s: _Setup, out: torch.Tensor) -> torch.Tensor:
+    """The network's signal as float32 CPU audio (undoes the model's data scale)."""
+    return out.float().cpu() / s.bundle.data_scale
+
+
+def _unfit(s: _Setup, out: torch.Tensor, length: int, loop: bool) -> torch.Tensor:
     """Undo ``_fit`` on a batch and return float32 CPU audio."""
-    out = out.float().cpu()
+    out = _audio(s, out)
     if loop and out.shape[-1] != length:
         return torch.stack([torch.from_numpy(audio_ops.fit_length(item, length, circular=True)) for item in out])
     return out[..., :length].contiguous()
@@ -209,7 +215,7 @@ def generate(
         noise = noise_sampler_from_seeds(seeds, torch.empty(shape, device=s.device, dtype=s.dtype))
         out = _sample(s, s.denoiser, noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
         track.emit(1.0)
-    return out.float().cpu()
+    return _audio(s, out)
 
 
 def variate(
@@ -248,7 +254,7 @@ def variate(
         noise = noise_sampler_from_seeds(seeds, x0)
         out = _sample(s, s.denoiser, x0 + noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
         track.emit(1.0)
-    return _unfit(out, length, loop)
+    return _unfit(s, out, length, loop)
 
 
 def _invert(s: _Setup, x0: torch.Tensor, on_step: Callable[[dict], None]) -> torch.Tensor:
@@ -318,7 +324,7 @@ def interpolate(
         noise = noise_sampler_from_seeds(seeds, x)
         out = _sample(s, s.denoiser, x, sigmas, noise, track.callback(1, s.steps))
         track.emit(1.0)
-    return _unfit(out, length, loop)
+    return _unfit(s, out, length, loop)
 
 
 class _KeepRegion:
@@ -389,7 +395,7 @@ def inpaint(
     x0 = _tensor(s, _fit(a, valid, loop), count)
     with _running(bundle, loop):
         out = _inpaint(s, x0, torch.from_numpy(keep), seeds, progress)
-    return _unfit(out, length, loop)
+    return _unfit(s, out, length, loop)
 
 
 def extend(
@@ -428,4 +434,4 @@ def extend(
     x0 = _tensor(s, _fit(a, valid, loop=False), count)
     with _running(bundle, loop):
         out = _inpaint(s, x0, torch.from_numpy(keep), seeds, progress)
-    return _unfit(out, length, loop=False)
+    return _unfit(s, out, length, loop=False)

@@ -121,6 +121,11 @@ class ModelBundle:
     def default_steps(self) -> int:
         return int(self.info.get("default_steps", DEFAULT_STEPS))
 
+    @property
+    def data_scale(self) -> float:
+        """Gain from audio to the network's signal (what its training multiplied the data by; 1 for released models)."""
+        return float(self.info.get("data_scale", 1.0))
+
     def resolve_category(self, name: str | None) -> CategoryChoice:
         """How this model serves a requested category (see :func:`resolve_category`)."""
         return resolve_category(self.name, self.categories, name)

@@ -79,6 +79,8 @@ def diffusers_incompatibility(config: UNetConfig) -> str | None:
     c = config.channels[: config.depth]
     if config.num_classes:
         return "it is class-conditioned"
+    if config.level_conditioning:
+        return "it feeds the noise level to every level"
     if config.depth < 2:
         return "it needs at least 2 levels"
     if not config.n_attn_layers:

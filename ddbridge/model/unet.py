@@ -4,6 +4,11 @@ Module and parameter names follow the original ``audio_diffusion/models.py`` so 
 released ``.ckpt`` state dicts load key for key. Two departures that do not change the output:
 the cubic resamplers use a depthwise convolution instead of a dense, mostly-zero C×C kernel,
 and attention runs through ``F.scaled_dot_product_attention``.
+
+The original feeds the timestep (and here the class) only to the first convolution, as constant
+input planes. ``level_conditioning`` also adds a learnt per-channel offset of that conditioning at
+the entry of every deeper level, so a network with narrow outer levels still hears the noise level
+and the category where its coarse structure is decided. Released models do not use it.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ class UNetConfig:
     n_attn_layers: int = 4
     num_classes: int = 0
     class_embed_dim: int = 16
+    level_conditioning: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -133,12 +139,27 @@ class Upsample1d(nn.Module):
 
 
 class SkipBlock(nn.Module):
-    def __init__(self, *main: nn.Module) -> None:
+    """One U-Net level: ``main`` (down, blocks, the inner level, blocks, up) beside the identity.
+
+    With ``cond_channels`` the conditioning vector is projected to a per-channel offset that is
+    added to the input of ``main`` (a constant survives the cubic downsampling unchanged).
+    """
+
+    def __init__(self, *main: nn.Module, c_in: int = 0, cond_channels: int = 0) -> None:
         super().__init__()
         self.main = nn.Sequential(*main)
+        self.cond_proj = nn.Linear(cond_channels, c_in) if cond_channels else None
 
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.cat([self.main(x), x], dim=1)
+    def forward(self, x: torch.Tensor, cond: torch.Tensor | None = None) -> torch.Tensor:
+        inner = x if self.cond_proj is None or cond is None else x + self.cond_proj(cond)[:, :, None]
+        return torch.cat([run_blocks(self.main, inner, cond), x], dim=1)
+
+
+def run_blocks(blocks: nn.Sequential, x: torch.Tensor, cond: torch.Tensor | None) -> torch.Tensor:
+    """Apply ``blocks`` in order, handing ``cond`` to the nested level."""
+    for block in blocks:
+        x = block(x, cond) if isinstance(block, SkipBlock) else block(x)
+    return x
 
 
 class FourierFeatures(nn.Module):
@@ -163,6 +184,7 @@ class DanceDiffusionUNet(nn.Module):
             # The last row is the null class used for classifier-free guidance.
             self.class_embed = nn.Embedding(config.num_classes + 1, config.class_embed_dim)
             cond_channels += config.class_embed_dim
+        level_cond = cond_channels if config.level_conditioning else 0
         c_mults, depth = config.channels, config.depth
         attn_layer = depth - config.n_attn_layers - 1
 
@@ -185,6 +207,7 @@ class DanceDiffusionUNet(nn.Module):
                     ResConvBlock(c, c, c), attn(c, add),
                     ResConvBlock(c, c, c_prev), attn(c_prev, add),
                     Upsample1d(),
+                    c_in=c_prev, cond_channels=level_cond,
                 )  # fmt: skip
             else:
                 block = nn.Sequential(
@@ -226,8 +249,9 @@ class DanceDiffusionUNet(nn.Module):
             if class_labels is None:
                 class_labels = torch.full((n,), self.config.num_classes, dtype=torch.long, device=x.device)
             cond.append(self.class_embed(class_labels.to(x.device)).to(x.dtype))
-        cond_planes = torch.cat(cond, dim=1)[:, :, None].expand(n, -1, length)
-        return self.net(torch.cat([x, cond_planes], dim=1))
+        cond_vector = torch.cat(cond, dim=1)
+        cond_planes = cond_vector[:, :, None].expand(n, -1, length)
+        return run_blocks(self.net, torch.cat([x, cond_planes], dim=1), cond_vector)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

@@ -16,6 +16,7 @@ from ddbridge.model.unet import TIMESTEP_FEATURES, DanceDiffusionUNet, Downsampl
 FIRST_CONV = "net.0.main.0.weight"
 LAST_CONV = "net.6.main.3.weight"
 CLASS_EMBED = "class_embed.weight"
+LEVEL_COND = "net.3.cond_proj.weight"
 
 
 def level_prefix(level: int) -> str:
@@ -62,8 +63,9 @@ def infer_config(sd: Mapping[str, torch.Tensor], origin: str) -> UNetConfig:
             f"{origin}: '{FIRST_CONV}' takes {sd[FIRST_CONV].shape[1]} input channels; expected "
             f"{io_channels} audio + {expected_cond} conditioning channels"
         )
+    level_conditioning = LEVEL_COND in sd
     try:
-        return UNetConfig(io_channels, depth, tuple(channels), n_attn, num_classes, class_embed_dim)
+        return UNetConfig(io_channels, depth, tuple(channels), n_attn, num_classes, class_embed_dim, level_conditioning)
     except ValueError as e:
         raise ModelLoadError(f"{origin}: unsupported network shape: {e}") from None
 
@@ -117,6 +119,7 @@ def describe(config: UNetConfig) -> str:
     """Short human summary of a network shape."""
     widths = ",".join(str(c) for c in config.channels[: config.depth])
     extra = f", {config.num_classes} classes" if config.num_classes else ""
+    extra += ", conditioning at every level" if config.level_conditioning else ""
     return f"depth-{config.depth} [{widths}] ({config.n_attn_layers} attention layers, {config.io_channels} io{extra})"
 
 

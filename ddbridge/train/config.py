@@ -19,10 +19,13 @@ RUN_FIELDS = (
 class TrainConfig:
     """Everything a training run needs.
 
-    The network shape (``depth``, ``channels``, ``attn_layers``) applies to training from scratch;
-    with ``init`` the loaded model's shape is kept. ``sample_rate``/``sample_size`` None mean the
-    loaded model's, else ``DEFAULT_SAMPLE_RATE``/``DEFAULT_SAMPLE_SIZE``. ``class_cond`` None means
-    "when the data has labels". ``default_sampler``/``default_steps`` None keep the bundle defaults.
+    The network shape (``depth``, ``channels``, ``attn_layers``, ``level_conditioning``) applies to
+    training from scratch; with ``init`` the loaded model's shape is kept. ``sample_rate`` and
+    ``sample_size`` None mean the loaded model's, else ``DEFAULT_SAMPLE_RATE``/``DEFAULT_SAMPLE_SIZE``.
+    ``class_cond`` None means "when the data has labels". ``data_scale`` multiplies the audio
+    before the diffusion sees it (None: the ``init`` model's, else 1, as in the released models);
+    quiet one-shots scaled up leave less residual noise. ``default_sampler``/``default_steps`` None
+    keep the bundle defaults.
     """
 
     out: str
@@ -33,9 +36,11 @@ class TrainConfig:
     depth: int = 9
     channels: str = "16,16,32,32,64,64,128,128,256"
     attn_layers: int = 2
+    level_conditioning: bool = True
     sample_rate: int | None = None
     sample_size: int | None = None
     class_cond: bool | None = None
+    data_scale: float | None = None
     random_crop: bool = False
     steps: int = 10000
     batch_size: int = 8
@@ -74,6 +79,7 @@ class TrainConfig:
             ("attn_layers", self.attn_layers >= 0, ">= 0"),
             ("sample_rate", self.sample_rate is None or self.sample_rate > 0, "> 0"),
             ("sample_size", self.sample_size is None or self.sample_size > 0, "> 0"),
+            ("data_scale", self.data_scale is None or 0 < self.data_scale < 1e3, "in (0, 1000)"),
             ("threads", self.threads is None or self.threads >= 1, ">= 1"),
             ("log_every", self.log_every >= 0, ">= 0"),
             ("checkpoint_every", self.checkpoint_every >= 0, ">= 0"),

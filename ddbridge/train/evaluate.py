@@ -118,11 +118,12 @@ def _generated(bundle: ModelBundle, category: str | None, count: int, seed: int,
 
 
 def untrained_like(bundle: ModelBundle) -> ModelBundle:
-    """A randomly initialised (fixed seed) network of the same shape, rate, length and categories."""
+    """A randomly initialised (fixed seed) network of the same shape, rate, length, categories and data scale."""
     from ddbridge.train.netinit import new_network
 
     net = new_network(bundle.net.config, BASELINE_SEED).to(next(bundle.net.parameters()).device).eval()
-    return ModelBundle(net, f"{bundle.name} (untrained)", bundle.sample_rate, bundle.sample_size, bundle.categories, {})
+    name, info = f"{bundle.name} (untrained)", {"data_scale": bundle.data_scale}
+    return ModelBundle(net, name, bundle.sample_rate, bundle.sample_size, bundle.categories, info)
 
 
 def evaluate(

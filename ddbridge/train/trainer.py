@@ -160,6 +160,7 @@ class _Run:
 
             bundle = load_model(cfg.init)
             net, categories = bundle.net, bundle.categories
+            scale = bundle.data_scale
             if conditioned:
                 net, categories = adapt_classes(net, categories, labels, cfg.seed)
             rate, size = bundle.sample_rate, bundle.sample_size
@@ -173,12 +174,16 @@ class _Run:
                 depth=cfg.depth,
                 channels=parse_channels(cfg.channels, cfg.depth),
                 n_attn_layers=cfg.attn_layers,
+                level_conditioning=cfg.level_conditioning,
                 num_classes=len(labels) if conditioned else 0,
             )
             net, categories = new_network(config, cfg.seed), tuple(labels) if conditioned else ()
-            rate, size = DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE
+            rate, size, scale = DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, 1.0
         self.cfg = cfg = dataclasses.replace(
-            cfg, sample_rate=cfg.sample_rate or rate, sample_size=cfg.sample_size or size
+            cfg,
+            sample_rate=cfg.sample_rate or rate,
+            sample_size=cfg.sample_size or size,
+            data_scale=cfg.data_scale or scale,
         )
         _check_size(cfg.sample_size, net.stride)
         self.categories = tuple(categories)
@@ -217,7 +222,7 @@ class _Run:
         rng = np.random.default_rng([cfg.seed, step])
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         audio, labels = self.data.batch(rng, cfg.batch_size)
-        x = torch.from_numpy(audio).to(self.device)
+        x = torch.from_numpy(audio).to(self.device) * (self.cfg.data_scale or 1.0)
         t = torch.rand(len(x), generator=gen)
         eps = torch.randn(x.shape, generator=gen).to(self.device)
         alpha, sigma = (a[:, None, None].to(self.device) for a in t_to_alpha_sigma(t))
@@ -319,6 +324,7 @@ def model_info(cfg: dict, step: int, losses: list[float]) -> dict:
     return {
         "default_sampler": cfg.get("default_sampler") or DEFAULT_SAMPLER,
         "default_steps": int(cfg.get("default_steps") or DEFAULT_STEPS),
+        "data_scale": float(cfg.get("data_scale") or 1.0),
         "training": {
             "trainer": "ddbridge train",
             "steps": int(step),
