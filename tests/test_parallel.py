@@ -1,4 +1,4 @@
-"""A CPU batch split across threads (ddbridge.diffusion.parallel) gives the same sounds, faster."""
+"""A CPU batch split across threads (ddbridge.diffusion.parallel) gives the same sounds."""
 
 from __future__ import annotations
 
@@ -46,6 +46,15 @@ def test_sharded_batch_equals_one_thread(bundle, two_threads, guidance):
         hook.remove()
     assert seen == {threading.get_ident()}
     torch.testing.assert_close(sharded, single, atol=1e-5, rtol=1e-5)
+
+
+def test_threads_started_later_keep_the_callers_thread_count(bundle, two_threads):
+    tasks.generate(bundle, 2, seeds=[1, 2])  # runs on the shard threads, which use one thread each
+    seen = {}
+    later = threading.Thread(target=lambda: seen.update(threads=torch.get_num_threads()))
+    later.start()
+    later.join()
+    assert seen["threads"] == 2 and torch.get_num_threads() == 2
 
 
 def test_shard_count_follows_threads_and_batch(two_threads):

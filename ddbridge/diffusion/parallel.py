@@ -40,7 +40,7 @@ def sharded_forward(net: Callable[..., torch.Tensor], x: torch.Tensor, *per_item
     ``per_item`` tensors with one entry per item are split along the batch like ``x``; anything
     else (None, a shared scalar) goes to every shard as it is.
     """
-    shards = shard_count(x)
+    shards, caller_threads = shard_count(x), torch.get_num_threads()
     if shards == 1:
         return net(x, *per_item)
     grad, inference = torch.is_grad_enabled(), torch.is_inference_mode_enabled()
@@ -53,4 +53,9 @@ def sharded_forward(net: Callable[..., torch.Tensor], x: torch.Tensor, *per_item
         with torch.inference_mode(inference), torch.set_grad_enabled(grad):
             return net(x[lo:hi], *args)
 
-    return torch.cat(list(_pool(shards).map(part, range(shards))))
+    try:
+        return torch.cat(list(_pool(shards).map(part, range(shards))))
+    finally:
+        # A shard thread's set_num_threads(1) is also what threads started later begin with; give
+        # them the caller's count again (the caller's own setting is per thread and unchanged).
+        torch.set_num_threads(caller_threads)
