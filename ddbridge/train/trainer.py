@@ -127,7 +127,8 @@ class _Run:
         if state is not None:
             saved = _saved_config(state)
             run_settings = {k: getattr(cfg, k) for k in RUN_FIELDS}
-            cfg = dataclasses.replace(saved, **run_settings, data=cfg.data or saved.data, resume=cfg.resume)
+            data, scale = cfg.data or saved.data, saved.data_scale or 1.0  # runs before data scales had 1
+            cfg = dataclasses.replace(saved, **run_settings, data=data, resume=cfg.resume, data_scale=scale)
         if not cfg.data:
             raise BadRequest("no training data: pass --data FOLDER")
         self.cfg = cfg = dataclasses.replace(cfg, data=str(Path(cfg.data).expanduser().resolve())).check()
@@ -222,7 +223,7 @@ class _Run:
         rng = np.random.default_rng([cfg.seed, step])
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         audio, labels = self.data.batch(rng, cfg.batch_size)
-        x = torch.from_numpy(audio).to(self.device) * (self.cfg.data_scale or 1.0)
+        x = torch.from_numpy(audio).to(self.device) * cfg.data_scale
         t = torch.rand(len(x), generator=gen)
         eps = torch.randn(x.shape, generator=gen).to(self.device)
         alpha, sigma = (a[:, None, None].to(self.device) for a in t_to_alpha_sigma(t))
