@@ -70,6 +70,19 @@ def test_eval_of_a_tiny_model_gives_finite_scores_and_a_baseline():
     assert "hat_closed" in table and "mean" in table and "untrained" in table and "trained / untrained" in table
 
 
+def test_guidance_changes_the_model_rows_and_leaves_the_baseline_alone():
+    bundle, settings = tiny_bundle(), {"per_category": 3, "steps": 2, "sampler": "v-ddim", "classifier_per_category": 8}
+    plain, guided = evaluate(bundle, **settings), evaluate(bundle, guidance_scale=4.0, **settings)
+    assert plain.guidance_scale == 1.0 and guided.guidance_scale == 4.0 and "guidance 4" in guided.table()
+    assert guided.baseline == plain.baseline
+    assert [r.frechet for r in guided.rows] != [r.frechet for r in plain.rows]
+
+
+def test_guidance_without_categories_is_refused():
+    with pytest.raises(BadRequest, match="needs a category"):
+        evaluate(tiny_bundle(categories=()), per_category=2, steps=1, guidance_scale=3.0, baseline=False)
+
+
 def test_unconditional_models_get_one_row_against_all_categories():
     bundle = tiny_bundle(categories=())
     report = evaluate(bundle, per_category=2, steps=1, sampler="v-ddim", classifier_per_category=4, baseline=False)
@@ -85,8 +98,10 @@ def test_models_without_drum_categories_are_refused():
 def test_cli_prints_json(tmp_path, capsys):
     save_model(tiny_bundle(categories=("kick", "clap")), tmp_path / "tiny")
     args = ["eval", "--model", str(tmp_path / "tiny"), "--per-category", "2", "--steps", "2", "--sampler", "v-ddim"]
+    args += ["--guidance", "2"]
     assert main([*args, "--classifier-per-category", "8", "--device", "cpu", "--threads", "1", "--json"]) == 0
     report = json.loads(capsys.readouterr().out)
     assert [r["category"] for r in report["rows"]] == ["kick", "clap"]
     assert report["model"] == "tiny" and report["steps"] == 2 and report["sampler"] == "v-ddim"
+    assert report["guidance_scale"] == 2.0
     assert math.isfinite(report["mean"]["frechet"]) and math.isfinite(report["baseline_mean"]["mmd"])

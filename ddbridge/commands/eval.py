@@ -20,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-category", type=int, default=16, help="hits generated per category (default: 16)")
     p.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
     p.add_argument("--sampler", help="sampler name (default: the model's)")
+    p.add_argument(
+        "--guidance", type=float, default=1.0, help="classifier-free guidance scale for the model (default: 1)"
+    )
     p.add_argument("--seed", type=int, default=0, help="seed of the first generated hit (default: 0)")
     p.add_argument("--classifier-per-category", type=int, default=40, help="classifier training hits (default: 40)")
     p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the untrained network")
@@ -46,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
             per_category=args.per_category,
             steps=args.steps,
             sampler=args.sampler,
+            guidance_scale=args.guidance,
             seed=args.seed,
             classifier_per_category=args.classifier_per_category,
             baseline=args.baseline,

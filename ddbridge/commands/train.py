@@ -74,8 +74,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument("--keep-checkpoints", type=int, help=f"newest checkpoints kept (default: {D.keep_checkpoints})")
     r.add_argument("--demo-every", type=int, help="render demo WAVs every N steps (default: never)")
     r.add_argument("--demo-steps", type=int, help=f"sampler steps for demos (default: {D.demo_steps})")
-    r.add_argument("--default-sampler", help="sampler stored with the exported model (default: v-iplms)")
-    r.add_argument("--default-steps", type=int, help="steps stored with the exported model (default: 50)")
+    r.add_argument("--default-sampler", help="sampler stored with the exported model (default: --init's, else v-iplms)")
+    r.add_argument(
+        "--default-steps", type=int, help="steps stored with the exported model (default: --init's, else 50)"
+    )
     r.add_argument("--no-export", dest="export", action="store_false", help="do not export a model at the end")
     p.set_defaults(func=run)
 

@@ -25,7 +25,7 @@ class TrainConfig:
     ``class_cond`` None means "when the data has labels". ``data_scale`` multiplies the audio
     before the diffusion sees it (None: the ``init`` model's, else 1, as in the released models);
     quiet one-shots scaled up leave less residual noise. ``default_sampler``/``default_steps`` None
-    keep the bundle defaults.
+    mean the ``init`` model's sampler defaults, else the bundle defaults.
     """
 
     out: str

@@ -39,6 +39,7 @@ class EvalReport:
     model: str
     steps: int
     sampler: str
+    guidance_scale: float
     per_category: int
     seed: int
     real_accuracy: float
@@ -59,7 +60,7 @@ class EvalReport:
             head += f"   | untrained: {'accuracy':>9} {'Fréchet':>10} {'MMD':>9}"
         lines = [
             f"model {self.model}: {self.per_category} per category, {self.steps} steps, sampler {self.sampler}, "
-            f"seed {self.seed}",
+            f"guidance {self.guidance_scale:g}, seed {self.seed}",
             f"classifier accuracy on held-out real hits: {_pct(self.real_accuracy)}",
             head,
         ]
@@ -108,11 +109,14 @@ def fit_classifier(categories: Sequence[str], per_category: int, sample_rate: in
     return FeatureClassifier(categories).fit(x, np.repeat(np.arange(len(categories)), per_category))
 
 
-def _generated(bundle: ModelBundle, category: str | None, count: int, seed: int, steps: int, sampler: str) -> list:
+def _generated(
+    bundle: ModelBundle, category: str | None, count: int, seed: int, steps: int, sampler: str, guidance_scale: float
+) -> list:
     from ddbridge.diffusion.tasks import generate
 
+    seeds = [seed + i for i in range(count)]
     audio = generate(
-        bundle, count, seeds=[seed + i for i in range(count)], steps=steps, sampler=sampler, category=category
+        bundle, count, seeds=seeds, steps=steps, sampler=sampler, category=category, guidance_scale=guidance_scale
     )
     return [np.clip(np.nan_to_num(a), -1.0, 1.0) for a in audio.numpy()]
 
@@ -131,6 +135,7 @@ def evaluate(
     per_category: int = 16,
     steps: int | None = None,
     sampler: str | None = None,
+    guidance_scale: float = 1.0,
     seed: int = 0,
     classifier_per_category: int = 40,
     baseline: bool = True,
@@ -140,6 +145,8 @@ def evaluate(
 
     A class-conditioned model is scored per category on those of its categories the drum synth
     knows; an unconditional model gets one row, ``all``, against hits of every category.
+    ``guidance_scale`` applies to the model, not to the untrained baseline (whose null class is as
+    untrained as the rest).
     """
     if per_category < 2:
         raise BadRequest(f"per_category must be >= 2 (a distribution needs several hits), got {per_category}")
@@ -166,7 +173,8 @@ def evaluate(
     for b in bundles:
         rows = []
         for category in asked:
-            raw = feature_matrix(_generated(b, category, per_category, seed, steps, sampler), rate)
+            guidance = guidance_scale if b is bundle else 1.0
+            raw = feature_matrix(_generated(b, category, per_category, seed, steps, sampler, guidance), rate)
             acc = None if category is None else classifier.accuracy(raw, np.full(len(raw), categories.index(category)))
             x, ref = scale(raw), scale(real_x if category is None else real[category])
             rows.append(Scores(category or ALL, acc, frechet_distance(x, ref), mmd_rbf(x, ref)))
@@ -178,6 +186,7 @@ def evaluate(
         bundle.name,
         int(steps),
         sampler,
+        float(guidance_scale),
         per_category,
         seed,
         real_accuracy,

@@ -162,6 +162,7 @@ class _Run:
             bundle = load_model(cfg.init)
             net, categories = bundle.net, bundle.categories
             scale = bundle.data_scale
+            sampler, steps = bundle.info.get("default_sampler"), bundle.info.get("default_steps")
             if conditioned:
                 net, categories = adapt_classes(net, categories, labels, cfg.seed)
             rate, size = bundle.sample_rate, bundle.sample_size
@@ -180,11 +181,14 @@ class _Run:
             )
             net, categories = new_network(config, cfg.seed), tuple(labels) if conditioned else ()
             rate, size, scale = DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, 1.0
+            sampler = steps = None
         self.cfg = cfg = dataclasses.replace(
             cfg,
             sample_rate=cfg.sample_rate or rate,
             sample_size=cfg.sample_size or size,
             data_scale=cfg.data_scale or scale,
+            default_sampler=cfg.default_sampler or sampler,
+            default_steps=cfg.default_steps or steps,
         )
         _check_size(cfg.sample_size, net.stride)
         self.categories = tuple(categories)
