@@ -40,9 +40,11 @@ def main() -> None:
     times = [once(seed) for seed in range(1, args.repeats + 1)]
     median = statistics.median(times)
     print(f"model {bundle.name}: {bundle.net.num_parameters() / 1e6:.2f} M parameters, {bundle.sample_rate} Hz")
-    print(f"{args.category}, {length / bundle.sample_rate:.3f} s, {sampler} x {steps} steps, {args.threads} threads")
+    guidance = bundle.guidance_for(bundle.resolve_category(args.category), None)
+    seconds = length / bundle.sample_rate
+    print(f"{args.category}, {seconds:.3f} s, {sampler} x {steps} steps, guidance {guidance:g}, {args.threads} threads")
     print(f"generation time: median {median:.3f} s (min {min(times):.3f} s, max {max(times):.3f} s, n={len(times)})")
-    print(f"real-time factor: {median / (length / bundle.sample_rate):.2f} (generation time / sound length)")
+    print(f"real-time factor: {median / seconds:.2f} (generation time / sound length)")
 
 
 if __name__ == "__main__":

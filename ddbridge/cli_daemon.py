@@ -28,7 +28,7 @@ def common_fields(args: argparse.Namespace, op: str, folder: Path) -> dict:
         "sampler": args.sampler,
         "model": None if args.model == "default" else args.model,
         "category": args.category,
-        "guidance_scale": None if args.guidance == 1.0 else args.guidance,
+        "guidance_scale": args.guidance,
         "loop": True if args.loop else None,
         "out_dir": str(folder),
         "sample_rate": args.sample_rate,

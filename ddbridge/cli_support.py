@@ -29,7 +29,9 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--category", help="category, alias (hat, 808, ...) or loop; a model without categories uses it as a label"
     )
-    g.add_argument("--guidance", type=float, default=1.0, help="classifier-free guidance scale (needs --category)")
+    g.add_argument(
+        "--guidance", type=float, help="classifier-free guidance scale with --category (default: the model's)"
+    )
     g.add_argument("--loop", action="store_true", help="seamless loop: circular padding, no trim or fade")
     o = parser.add_argument_group("output")
     o.add_argument("--out", default=".", help="output folder, created if missing (default: the current folder)")
@@ -161,6 +163,8 @@ def write_results(
     from ddbridge import audio, render
 
     mode = normalize_mode(args.normalize)
+    choice = bundle.resolve_category(args.category)
+    guidance = bundle.guidance_for(choice, args.guidance)
     paths = []
     for i, (item, seed) in enumerate(zip(batch, seeds, strict=True)):
         finished = audio.finish(
@@ -172,13 +176,13 @@ def write_results(
             "sampler": args.sampler or bundle.default_sampler,
             "steps": args.steps or bundle.default_steps,
             "category": args.category,
-            "conditioned": bundle.resolve_category(args.category).index is not None,
+            "conditioned": choice.index is not None,
             "loop": args.loop,
             **metadata,
             **(per_item[i] if per_item else {}),
         }
-        if args.guidance != 1.0:
-            meta["guidance_scale"] = args.guidance
+        if guidance != 1.0:
+            meta["guidance_scale"] = guidance
         path = render.write_wav(finished, args.sample_rate, folder, stem, bit_depth=args.bit_depth, metadata=meta)
         print(path, flush=True)
         paths.append(path)

@@ -276,8 +276,7 @@ class Core:
         steps, sampler = int(r.get("steps", steps)), r.get("sampler", sampler)
         if sampler not in self.engine.samplers():
             raise BadRequest(f"unknown sampler '{sampler}'; choose one of: {', '.join(self.engine.samplers())}")
-        guidance = float(r.get("guidance_scale", 1.0))
-        choice.check_guidance(guidance)
+        guidance = bundle.guidance_for(choice, r.get("guidance_scale"))
         loop = bool(r.get("loop", False)) or choice.loop
         count = len(r.get("positions", [0.5])) if op == "interpolate" else int(r.get("count", 1))
         seeds = _seeds(r.get("seed"), count)
@@ -323,10 +322,20 @@ class Core:
         steps, sampler = self.engine.defaults(name)
         names = self.config.pool.categories or list(bundle.categories) or [None]
         # Names that resolve alike ("hat" and "hat_closed"; any name on a model without categories) share one pool.
-        resolved = dict.fromkeys((c.category, c.loop) for c in map(bundle.resolve_category, names))
+        resolved = {(c.category, c.loop): c for c in map(bundle.resolve_category, names)}
         return [
-            Work("generate", name, (), steps, sampler, category, loop=loop, length=bundle.sample_size)
-            for category, loop in resolved
+            Work(
+                "generate",
+                name,
+                (),
+                steps,
+                sampler,
+                c.category,
+                bundle.guidance_for(c, None),
+                c.loop,
+                bundle.sample_size,
+            )
+            for c in resolved.values()
         ]
 
     def _take_from_pool(self, order: Order) -> list[Candidate] | None:

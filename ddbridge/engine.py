@@ -191,17 +191,22 @@ class Engine:
     def _warm_up(self) -> None:
         """One short step per model, so the first request does not pay for lazy initialisation."""
         for name, bundle in self.models.items():
-            category = bundle.categories[0] if bundle.categories else None
+            category, guidance = _typical_category(bundle)
             length = min(bundle.sample_size, bundle.stride * 4)  # the shortest input reflect padding allows
-            self.run(Work("generate", name, (0,), 1, self.defaults(name)[1], category, length=length))
+            self.run(Work("generate", name, (0,), 1, self.defaults(name)[1], category, guidance, length=length))
 
     def _compile(self) -> None:
         """Compile every network and run each once per batch shape it will most often see."""
         for name, bundle in self.models.items():
             bundle.net.compile()
             _, sampler = self.defaults(name)
-            category = bundle.categories[0] if bundle.categories else None
+            category, guidance = _typical_category(bundle)
             for count in (1, 2):
-                work = Work("generate", name, tuple(range(count)), steps=1, sampler=sampler, category=category)
-                self.run(work)
+                self.run(Work("generate", name, tuple(range(count)), 1, sampler, category, guidance))
             log.info("compiled and warmed %s", name)
+
+
+def _typical_category(bundle: ModelBundle) -> tuple[str | None, float]:
+    """A category requests to ``bundle`` will use (its first, if any) and the guidance they get by default."""
+    choice = bundle.resolve_category(bundle.categories[0] if bundle.categories else None)
+    return choice.category, bundle.guidance_for(choice, None)

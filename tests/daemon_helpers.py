@@ -23,13 +23,14 @@ SAMPLE_RATE = 8000
 SAMPLE_SIZE = 2048
 
 
-def build_tiny_model(folder: Path, categories: tuple[str, ...] = CATEGORIES) -> Path:
-    """A class-conditioned network of ~14k parameters (depth 3) saved in the own format."""
+def build_tiny_model(folder: Path, categories: tuple[str, ...] = CATEGORIES, guidance: float = 1.0) -> Path:
+    """A class-conditioned network of ~14k parameters (depth 3) saved in the own format;
+    ``guidance`` is its default guidance scale."""
     bundle = tiny_bundle(
         categories,
         sample_rate=SAMPLE_RATE,
         sample_size=SAMPLE_SIZE,
-        defaults={"default_steps": 2},
+        defaults={"default_steps": 2, "default_guidance": guidance},
         width=8,
         class_dim=4,
     )

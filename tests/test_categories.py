@@ -165,7 +165,7 @@ def test_tasks_condition_on_the_resolved_category_and_loop_turns_on_circular_pad
 
 @pytest.fixture(scope="module")
 def model_path(tmp_path_factory):
-    return build_tiny_model(tmp_path_factory.mktemp("model"), ("kick", "hat_closed"))
+    return build_tiny_model(tmp_path_factory.mktemp("model"), ("kick", "hat_closed"), guidance=2.5)
 
 
 def test_the_command_line_names_and_tags_files_with_the_resolved_category(model_path, tmp_path, capsys):
@@ -174,10 +174,12 @@ def test_the_command_line_names_and_tags_files_with_the_resolved_category(model_
     hat = Path(capsys.readouterr().out.strip())
     assert hat.name == "hat_closed_0001_s3.wav"
     assert (read_metadata(hat)["category"], read_metadata(hat)["conditioned"]) == ("hat_closed", True)
+    assert read_metadata(hat)["guidance_scale"] == 2.5  # the model's default guidance
     assert main([str(a) for a in ["generate", "--category", "loop", "--seconds", 0.2, "--seed", 4, *common]]) == 0
     loop = Path(capsys.readouterr().out.strip())
     assert loop.name == "loop_0001_s4.wav" and sf.info(loop).frames == round(0.2 * SAMPLE_RATE)
     assert (read_metadata(loop)["loop"], read_metadata(loop)["conditioned"]) == (True, False)
+    assert "guidance_scale" not in read_metadata(loop)  # nothing to guide toward
 
 
 @pytest.fixture(scope="module")
@@ -197,6 +199,8 @@ def test_live_daemon_resolves_hat_and_loop(daemon):
         pooled = c.generate(category="hat", **fmt)  # "hat" is served by the hat_closed pool
         assert pooled["from_pool"] is True
         assert read_metadata(pooled["files"][0]["path"])["category"] == "hat_closed"
+        assert read_metadata(pooled["files"][0]["path"])["guidance_scale"] == 2.5  # the pool uses the model's default
+        (unguided_hat,) = c.generate(category="hat", seed=3, guidance_scale=1.0, **fmt)["files"]
 
         (hat,) = c.generate(category="hat", seed=3, **fmt)["files"]
         (exact,) = c.generate(category="hat_closed", seed=3, **fmt)["files"]
@@ -204,9 +208,11 @@ def test_live_daemon_resolves_hat_and_loop(daemon):
         bad = c.call({"op": "generate", "category": "clap", **fmt})
         unguided = c.call({"op": "generate", "category": "loop", "guidance_scale": 2.0, **fmt})
 
-    assert hat["path"].endswith("/hat_closed_0002_s3.wav")
+    assert hat["path"].endswith("/hat_closed_0003_s3.wav")  # after the pooled and the unguided one
     assert (hat["metadata"]["category"], hat["metadata"]["conditioned"]) == ("hat_closed", True)
     assert np.array_equal(sf.read(hat["path"])[0], sf.read(exact["path"])[0])
+    assert hat["metadata"]["guidance_scale"] == 2.5 and unguided_hat["metadata"]["guidance_scale"] == 1.0
+    assert not np.array_equal(sf.read(hat["path"])[0], sf.read(unguided_hat["path"])[0])
 
     assert loop["path"].endswith("/loop_0001_s4.wav")
     meta = read_metadata(loop["path"])

@@ -76,6 +76,9 @@ def test_guidance_changes_the_model_rows_and_leaves_the_baseline_alone():
     assert plain.guidance_scale == 1.0 and guided.guidance_scale == 4.0 and "guidance 4" in guided.table()
     assert guided.baseline == plain.baseline
     assert [r.frechet for r in guided.rows] != [r.frechet for r in plain.rows]
+    bundle.info["default_guidance"] = 4.0
+    by_default = evaluate(bundle, **settings)
+    assert by_default.guidance_scale == 4.0 and by_default.rows == guided.rows
 
 
 def test_guidance_without_categories_is_refused():

@@ -99,6 +99,17 @@ def test_category_and_guidance_change_the_result(bundle):
     assert rel(kick, plain) > 1e-3 and rel(guided, kick) > 1e-3
 
 
+def test_the_model_default_guidance_applies_where_a_category_is_conditioned_on(bundle):
+    guided = ModelBundle(
+        bundle.net, "guided", RATE, bundle.sample_size, bundle.categories, {**bundle.info, "default_guidance": 4.0}
+    )
+    kick = tasks.generate(guided, 1, 32, seeds=[3], category="kick")
+    assert torch.equal(kick, tasks.generate(bundle, 1, 32, seeds=[3], category="kick", guidance_scale=4.0))
+    assert torch.equal(tasks.generate(guided, 1, 32, seeds=[3]), tasks.generate(bundle, 1, 32, seeds=[3]))
+    unguided = tasks.generate(guided, 1, 32, seeds=[3], category="kick", guidance_scale=1.0)
+    assert torch.equal(unguided, tasks.generate(bundle, 1, 32, seeds=[3], category="kick"))
+
+
 def test_variate_strength_controls_distance(bundle, sounds):
     source = sounds[0]
     near = tasks.variate(bundle, source, RATE, strength=0.05, seeds=[1])

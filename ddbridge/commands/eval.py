@@ -20,9 +20,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--per-category", type=int, default=16, help="hits generated per category (default: 16)")
     p.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
     p.add_argument("--sampler", help="sampler name (default: the model's)")
-    p.add_argument(
-        "--guidance", type=float, default=1.0, help="classifier-free guidance scale for the model (default: 1)"
-    )
+    p.add_argument("--guidance", type=float, help="classifier-free guidance scale for the model (default: the model's)")
     p.add_argument("--seed", type=int, default=0, help="seed of the first generated hit (default: 0)")
     p.add_argument("--classifier-per-category", type=int, default=40, help="classifier training hits (default: 40)")
     p.add_argument("--no-baseline", dest="baseline", action="store_false", help="skip the untrained network")

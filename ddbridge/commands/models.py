@@ -78,12 +78,13 @@ def _info(args: argparse.Namespace) -> int:
         ("parameters", f"{params:,} ({params * 4 / 1e6:.0f} MB as float32)"),
         ("length step", f"{bundle.stride} samples"),
         ("categories", ", ".join(bundle.categories) or "none (unconditional)"),
-        ("defaults", f"{bundle.default_sampler}, {bundle.default_steps} steps"),
+        ("defaults", f"{bundle.default_sampler}, {bundle.default_steps} steps, guidance {bundle.default_guidance:g}"),
         ("diffusers", diffusers_incompatibility(bundle.net.config) or "convertible"),
     ]
     assumed = info.pop("assumed", None)
     info.pop("default_sampler", None)
     info.pop("default_steps", None)
+    info.pop("default_guidance", None)
     rows += [(str(k).replace("_", " "), str(v)) for k, v in info.items()]
     width = max(len(k) for k, _ in rows) + 1
     for key, value in rows:

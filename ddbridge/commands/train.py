@@ -78,6 +78,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     r.add_argument(
         "--default-steps", type=int, help="steps stored with the exported model (default: --init's, else 50)"
     )
+    r.add_argument(
+        "--default-guidance",
+        type=float,
+        help="guidance scale stored with the exported model, used when a request names a category but no scale "
+        "(default: --init's, else 1)",
+    )
     r.add_argument("--no-export", dest="export", action="store_false", help="do not export a model at the end")
     p.set_defaults(func=run)
 

@@ -72,10 +72,8 @@ def _setup(bundle, steps, sampler, category, guidance_scale, device) -> _Setup:
     steps = bundle.default_steps if steps is None else steps
     if not isinstance(steps, (int, np.integer)) or steps < 1:
         raise BadRequest(f"steps must be a positive integer, got {steps}")
-    if not math.isfinite(guidance_scale) or guidance_scale < 0:
-        raise BadRequest(f"guidance scale must be a finite number >= 0, got {guidance_scale}")
     choice = bundle.resolve_category(category)
-    choice.check_guidance(guidance_scale)
+    guidance_scale = bundle.guidance_for(choice, guidance_scale)
     net = bundle.net
     param = next(net.parameters())
     if device is not None and torch.device(device) != param.device:
@@ -197,7 +195,7 @@ def generate(
     steps: int | None = None,
     sampler: str | None = None,
     category: str | None = None,
-    guidance_scale: float = 1.0,
+    guidance_scale: float | None = None,
     loop: bool = False,
     progress: Progress | None = None,
     device: str | torch.device | None = None,
@@ -229,7 +227,7 @@ def variate(
     steps: int | None = None,
     sampler: str | None = None,
     category: str | None = None,
-    guidance_scale: float = 1.0,
+    guidance_scale: float | None = None,
     loop: bool = False,
     progress: Progress | None = None,
     device: str | torch.device | None = None,
@@ -295,7 +293,7 @@ def interpolate(
     steps: int | None = None,
     sampler: str | None = None,
     category: str | None = None,
-    guidance_scale: float = 1.0,
+    guidance_scale: float | None = None,
     loop: bool = False,
     progress: Progress | None = None,
     device: str | torch.device | None = None,
@@ -377,7 +375,7 @@ def inpaint(
     steps: int | None = None,
     sampler: str | None = None,
     category: str | None = None,
-    guidance_scale: float = 1.0,
+    guidance_scale: float | None = None,
     loop: bool = False,
     progress: Progress | None = None,
     device: str | torch.device | None = None,
@@ -409,7 +407,7 @@ def extend(
     steps: int | None = None,
     sampler: str | None = None,
     category: str | None = None,
-    guidance_scale: float = 1.0,
+    guidance_scale: float | None = None,
     loop: bool = False,
     progress: Progress | None = None,
     device: str | torch.device | None = None,

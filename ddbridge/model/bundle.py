@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -120,6 +121,21 @@ class ModelBundle:
     @property
     def default_steps(self) -> int:
         return int(self.info.get("default_steps", DEFAULT_STEPS))
+
+    @property
+    def default_guidance(self) -> float:
+        """Classifier-free guidance scale used when a request names a category but no scale."""
+        return float(self.info.get("default_guidance", 1.0))
+
+    def guidance_for(self, choice: CategoryChoice, requested: float | None) -> float:
+        """``requested``, or without one the model's default where ``choice`` conditions on a category
+        (1 otherwise); ``BadRequest`` when the scale is invalid or needs a category ``choice`` lacks."""
+        if requested is None:
+            return self.default_guidance if choice.index is not None else 1.0
+        if not math.isfinite(requested) or requested < 0:
+            raise BadRequest(f"guidance scale must be a finite number >= 0, got {requested}")
+        choice.check_guidance(requested)
+        return float(requested)
 
     @property
     def data_scale(self) -> float:

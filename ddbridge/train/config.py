@@ -11,7 +11,7 @@ DEFAULT_SAMPLE_SIZE = 16384
 # Settings that may change when a run is resumed; everything else comes from the checkpoint.
 RUN_FIELDS = (
     "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
-    "demo_every", "demo_steps", "default_sampler", "default_steps", "export", "name",
+    "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
 )  # fmt: skip
 
 
@@ -24,8 +24,8 @@ class TrainConfig:
     ``sample_size`` None mean the loaded model's, else ``DEFAULT_SAMPLE_RATE``/``DEFAULT_SAMPLE_SIZE``.
     ``class_cond`` None means "when the data has labels". ``data_scale`` multiplies the audio
     before the diffusion sees it (None: the ``init`` model's, else 1, as in the released models);
-    quiet one-shots scaled up leave less residual noise. ``default_sampler``/``default_steps`` None
-    mean the ``init`` model's sampler defaults, else the bundle defaults.
+    quiet one-shots scaled up leave less residual noise. ``default_sampler``/``default_steps``/``default_guidance``
+    None mean the ``init`` model's sampler defaults, else the bundle defaults.
     """
 
     out: str
@@ -61,6 +61,7 @@ class TrainConfig:
     demo_steps: int = 25
     default_sampler: str | None = None
     default_steps: int | None = None
+    default_guidance: float | None = None
     export: bool = True
 
     def check(self) -> TrainConfig:
@@ -86,6 +87,7 @@ class TrainConfig:
             ("keep_checkpoints", self.keep_checkpoints >= 1, ">= 1"),
             ("demo_every", self.demo_every >= 0, ">= 0"),
             ("demo_steps", self.demo_steps >= 1, ">= 1"),
+            ("default_guidance", self.default_guidance is None or 0 <= self.default_guidance <= 30, "in [0, 30]"),
         ]
         for name, ok, want in rules:
             if not ok:

@@ -135,7 +135,7 @@ def evaluate(
     per_category: int = 16,
     steps: int | None = None,
     sampler: str | None = None,
-    guidance_scale: float = 1.0,
+    guidance_scale: float | None = None,
     seed: int = 0,
     classifier_per_category: int = 40,
     baseline: bool = True,
@@ -145,8 +145,8 @@ def evaluate(
 
     A class-conditioned model is scored per category on those of its categories the drum synth
     knows; an unconditional model gets one row, ``all``, against hits of every category.
-    ``guidance_scale`` applies to the model, not to the untrained baseline (whose null class is as
-    untrained as the rest).
+    ``guidance_scale`` (default: the model's) applies to the model, not to the untrained baseline
+    (whose null class is as untrained as the rest).
     """
     if per_category < 2:
         raise BadRequest(f"per_category must be >= 2 (a distribution needs several hits), got {per_category}")
@@ -158,6 +158,7 @@ def evaluate(
             f"model '{bundle.name}' knows none of the drum categories the evaluator synthesises "
             f"({', '.join(synth.CATEGORIES)})"
         )
+    guidance_scale = bundle.guidance_for(bundle.resolve_category(known[0] if known else None), guidance_scale)
     rate, length = bundle.sample_rate, bundle.sample_size
     categories = known or list(synth.CATEGORIES)
     classifier = fit_classifier(categories, classifier_per_category, rate, length)

@@ -163,6 +163,7 @@ class _Run:
             net, categories = bundle.net, bundle.categories
             scale = bundle.data_scale
             sampler, steps = bundle.info.get("default_sampler"), bundle.info.get("default_steps")
+            guidance = bundle.info.get("default_guidance")
             if conditioned:
                 net, categories = adapt_classes(net, categories, labels, cfg.seed)
             rate, size = bundle.sample_rate, bundle.sample_size
@@ -181,7 +182,7 @@ class _Run:
             )
             net, categories = new_network(config, cfg.seed), tuple(labels) if conditioned else ()
             rate, size, scale = DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, 1.0
-            sampler = steps = None
+            sampler = steps = guidance = None
         self.cfg = cfg = dataclasses.replace(
             cfg,
             sample_rate=cfg.sample_rate or rate,
@@ -189,6 +190,7 @@ class _Run:
             data_scale=cfg.data_scale or scale,
             default_sampler=cfg.default_sampler or sampler,
             default_steps=cfg.default_steps or steps,
+            default_guidance=cfg.default_guidance or guidance,
         )
         _check_size(cfg.sample_size, net.stride)
         self.categories = tuple(categories)
@@ -329,6 +331,7 @@ def model_info(cfg: dict, step: int, losses: list[float]) -> dict:
     return {
         "default_sampler": cfg.get("default_sampler") or DEFAULT_SAMPLER,
         "default_steps": int(cfg.get("default_steps") or DEFAULT_STEPS),
+        "default_guidance": float(cfg.get("default_guidance") or 1.0),
         "data_scale": float(cfg.get("data_scale") or 1.0),
         "training": {
             "trainer": "ddbridge train",
