@@ -201,19 +201,24 @@ def test_fine_tune_from_an_unconditional_model_adds_classes(data, tmp_path):
 
 def test_data_scale_and_sampler_defaults_are_kept_with_the_model_and_inherited_by_fine_tunes(data, tmp_path):
     settings = dict(data=str(data), steps=2, batch_size=2, log_every=0)
-    fast = dict(default_sampler="dpmpp-2m", default_steps=8)
+    fast = dict(default_sampler="dpmpp-2m", default_steps=8, default_guidance=2.0)
     first = train(TrainConfig(out=str(tmp_path / "a"), data_scale=4.0, **fast, **{**TINY, **settings}))
     first_model = load_model(first.export)
     assert (first_model.data_scale, first_model.default_sampler, first_model.default_steps) == (4.0, "dpmpp-2m", 8)
     second = load_model(train(TrainConfig(out=str(tmp_path / "b"), init=str(first.export), **settings)).export)
     assert (second.data_scale, second.default_sampler, second.default_steps) == (4.0, "dpmpp-2m", 8)
+    assert first_model.default_guidance == second.default_guidance == 2.0
     third = train(
         TrainConfig(out=str(tmp_path / "c"), init=str(first.export), data_scale=2.0, default_steps=12, **settings)
     )
     third_model = load_model(third.export)
     assert (third_model.data_scale, third_model.default_sampler, third_model.default_steps) == (2.0, "dpmpp-2m", 12)
     scratch = load_model(train(TrainConfig(out=str(tmp_path / "d"), **{**TINY, **settings})).export)
-    assert (scratch.default_sampler, scratch.default_steps) == (DEFAULT_SAMPLER, DEFAULT_STEPS)
+    assert (scratch.default_sampler, scratch.default_steps, scratch.default_guidance) == (
+        DEFAULT_SAMPLER,
+        DEFAULT_STEPS,
+        1,
+    )
 
 
 def test_adapted_network_starts_from_the_old_output():

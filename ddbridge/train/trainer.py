@@ -190,7 +190,7 @@ class _Run:
             data_scale=cfg.data_scale or scale,
             default_sampler=cfg.default_sampler or sampler,
             default_steps=cfg.default_steps or steps,
-            default_guidance=cfg.default_guidance or guidance,
+            default_guidance=guidance if cfg.default_guidance is None else cfg.default_guidance,
         )
         _check_size(cfg.sample_size, net.stride)
         self.categories = tuple(categories)
@@ -331,7 +331,7 @@ def model_info(cfg: dict, step: int, losses: list[float]) -> dict:
     return {
         "default_sampler": cfg.get("default_sampler") or DEFAULT_SAMPLER,
         "default_steps": int(cfg.get("default_steps") or DEFAULT_STEPS),
-        "default_guidance": float(cfg.get("default_guidance") or 1.0),
+        "default_guidance": float(1.0 if cfg.get("default_guidance") is None else cfg["default_guidance"]),
         "data_scale": float(cfg.get("data_scale") or 1.0),
         "training": {
             "trainer": "ddbridge train",
