@@ -177,7 +177,20 @@ def test_export_reloads_and_generates(trained):
         assert torch.equal(value, state["state_dict"]["diffusion_ema." + key]), key
     audio = generate(bundle, 2, seeds=[1, 2], steps=3, category="kick")
     assert audio.shape == (2, 2, 2048) and torch.isfinite(audio).all()
-    assert load_model(result.checkpoint).net.config == bundle.net.config  # checkpoints load like released .ckpt files
+
+
+def test_training_checkpoints_load_as_their_model_and_fine_tune(trained, data, tmp_path):
+    _, result, _ = trained
+    exported, checkpoint = load_model(result.export), load_model(result.checkpoint)
+    assert checkpoint.net.config == exported.net.config and checkpoint.categories == CATS
+    assert (checkpoint.sample_rate, checkpoint.sample_size, checkpoint.data_scale) == (8000, 2048, 1.0)
+    assert checkpoint.default_sampler == exported.default_sampler and checkpoint.info["weights"] == "ema"
+    for key, value in exported.net.state_dict().items():
+        assert torch.equal(value, checkpoint.net.state_dict()[key]), key
+    tuned = train(
+        TrainConfig(out=str(tmp_path), data=str(data), init=str(result.checkpoint), steps=2, batch_size=2, log_every=0)
+    )
+    assert load_model(tuned.export).categories == CATS
 
 
 def test_fine_tune_from_an_unconditional_model_adds_classes(data, tmp_path):
@@ -219,6 +232,12 @@ def test_data_scale_and_sampler_defaults_are_kept_with_the_model_and_inherited_b
         DEFAULT_STEPS,
         1,
     )
+
+
+def test_classes_without_names_are_refused_for_labelled_fine_tuning():
+    net = new_network(UNetConfig(depth=3, channels=(8,) * 3, n_attn_layers=0, num_classes=3), 0)
+    with pytest.raises(BadRequest, match="3 classes but names 0 categories"):
+        adapt_classes(net, (), ("kick", "snare"), seed=1)
 
 
 def test_adapted_network_starts_from_the_old_output():

@@ -25,6 +25,7 @@ from ddbridge.model.layout import CKPT_SUFFIXES, detect_format
 from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX, network_weights, read_checkpoint, training_info
 from ddbridge.model.own_format import load_own, save_model
 from ddbridge.model.registry import find_released, resolve
+from ddbridge.model.train_state import bundle_from_state, is_train_state
 from ddbridge.model.unet import DanceDiffusionUNet
 from ddbridge.model.weights import build_net, infer_config
 
@@ -100,6 +101,8 @@ def locate(source: str | Path) -> tuple[Path | str, str | None]:
 
 def _load_ckpt(path: Path, name: str, device: str | torch.device, trust_pickle: bool) -> ModelBundle:
     checkpoint = read_checkpoint(path, trust_pickle)
+    if is_train_state(checkpoint):
+        return bundle_from_state(checkpoint, name, device, {"source": str(path), "format": "ckpt", "weights": "ema"})
     weights, prefix = network_weights(checkpoint, str(path))
     net = build_net(infer_config(weights, str(path)), weights, str(path), device)
     info = {"source": str(path), "format": "ckpt", "weights": _WEIGHT_KIND.get(prefix, "network")}

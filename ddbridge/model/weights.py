@@ -120,7 +120,8 @@ def describe(config: UNetConfig) -> str:
     widths = ",".join(str(c) for c in config.channels[: config.depth])
     extra = f", {config.num_classes} classes" if config.num_classes else ""
     extra += ", conditioning at every level" if config.level_conditioning else ""
-    return f"depth-{config.depth} [{widths}] ({config.n_attn_layers} attention layers, {config.io_channels} io{extra})"
+    attn = f"{config.n_attn_layers} attention layer" + ("" if config.n_attn_layers == 1 else "s")
+    return f"depth-{config.depth} [{widths}] ({attn}, {config.io_channels} io{extra})"
 
 
 def resampler_kernels(net: DanceDiffusionUNet) -> dict[str, torch.Tensor]:

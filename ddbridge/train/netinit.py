@@ -48,6 +48,11 @@ def adapt_classes(
     so its output is unchanged until training moves them. Returns the network and its categories.
     """
     categories = tuple(categories)
+    if net.config.num_classes not in (0, len(categories)):
+        raise BadRequest(
+            f"the model has {net.config.num_classes} classes but names {len(categories)} categories, so its "
+            "classes cannot be matched to the data's sub-folders; fine-tune it without labels (--no-class-cond)"
+        )
     merged = categories + tuple(c for c in wanted if c not in categories)
     if merged == categories:
         return net, categories

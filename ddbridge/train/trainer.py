@@ -29,17 +29,15 @@ import torch.nn.functional as F
 from ddbridge.cli_support import pick_device
 from ddbridge.diffusion.schedule import t_to_alpha_sigma
 from ddbridge.errors import BadRequest
-from ddbridge.model.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, ModelBundle
+from ddbridge.model.bundle import ModelBundle
+from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX
+from ddbridge.model.train_state import STATE_KEY, STATE_VERSION, bundle_from_state, model_info, model_name
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, RUN_FIELDS, TrainConfig
 from ddbridge.train.data import AudioFolder, folder_categories
 from ddbridge.train.netinit import adapt_classes, new_network, parse_channels
 
 log = logging.getLogger(__name__)
-
-STATE_KEY = "ddbridge_train"
-STATE_VERSION = 1
-TRAIN_PREFIX, EMA_PREFIX = "diffusion.", "diffusion_ema."
 
 
 @dataclass
@@ -319,41 +317,11 @@ def _check_size(sample_size: int, stride: int) -> None:
         )
 
 
-def model_name(cfg: dict) -> str:
-    """The exported model's name: ``--name``, else the run folder's name."""
-    return cfg.get("name") or Path(cfg["out"]).resolve().name
-
-
-def model_info(cfg: dict, step: int, losses: list[float]) -> dict:
-    """Sampler defaults and training provenance stored with an exported model."""
-    window = losses[-max(int(cfg.get("log_every") or 1), 1) :]
-    keys = ("data", "init", "seed", "batch_size", "lr", "ema_decay", "class_dropout")
-    return {
-        "default_sampler": cfg.get("default_sampler") or DEFAULT_SAMPLER,
-        "default_steps": int(cfg.get("default_steps") or DEFAULT_STEPS),
-        "default_guidance": float(1.0 if cfg.get("default_guidance") is None else cfg["default_guidance"]),
-        "data_scale": float(cfg.get("data_scale") or 1.0),
-        "training": {
-            "trainer": "ddbridge train",
-            "steps": int(step),
-            "final_loss": float(np.mean(window)) if window else None,
-            **{k: cfg.get(k) for k in keys},
-        },
-    }
-
-
 def export_model(state: dict, path: str | Path, name: str | None = None) -> Path:
     """Save a training checkpoint's EMA weights as a ddbridge model (folder, or ``.safetensors`` + ``.json``)."""
     from ddbridge.model.checkpoints import save_model
-    from ddbridge.model.weights import build_net
 
-    meta = state[STATE_KEY]
-    cfg = meta["config"]
-    net = build_net(UNetConfig.from_dict(meta["unet"]), _weights(state, EMA_PREFIX), "training checkpoint")
-    info = model_info(cfg, int(state["global_step"]), meta["losses"])
-    rate, size = int(cfg["sample_rate"]), int(cfg["sample_size"])
-    bundle = ModelBundle(net, name or model_name(cfg), rate, size, tuple(meta["categories"]), info)
-    return save_model(bundle, Path(path))
+    return save_model(bundle_from_state(state, name), Path(path))
 
 
 def train(cfg: TrainConfig, progress: Progress | None = None) -> TrainResult:

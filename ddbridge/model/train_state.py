@@ -1,0 +1,58 @@
+"""The run a ``ddbridge train`` checkpoint carries besides its weights, and the model it stands for."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from ddbridge.model.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, ModelBundle
+from ddbridge.model.original_format import EMA_PREFIX
+from ddbridge.model.unet import UNetConfig
+from ddbridge.model.weights import build_net
+
+STATE_KEY = "ddbridge_train"
+STATE_VERSION = 1
+
+
+def is_train_state(checkpoint: Mapping) -> bool:
+    """Whether ``checkpoint`` was written by ``ddbridge train``."""
+    return isinstance(checkpoint.get(STATE_KEY), dict)
+
+
+def model_name(cfg: dict) -> str:
+    """The exported model's name: ``--name``, else the run folder's name."""
+    return cfg.get("name") or Path(cfg["out"]).resolve().name
+
+
+def model_info(cfg: dict, step: int, losses: list[float]) -> dict:
+    """Sampler defaults and training provenance stored with an exported model."""
+    window = losses[-max(int(cfg.get("log_every") or 1), 1) :]
+    keys = ("data", "init", "seed", "batch_size", "lr", "ema_decay", "class_dropout")
+    return {
+        "default_sampler": cfg.get("default_sampler") or DEFAULT_SAMPLER,
+        "default_steps": int(cfg.get("default_steps") or DEFAULT_STEPS),
+        "default_guidance": float(1.0 if cfg.get("default_guidance") is None else cfg["default_guidance"]),
+        "data_scale": float(cfg.get("data_scale") or 1.0),
+        "training": {
+            "trainer": "ddbridge train",
+            "steps": int(step),
+            "final_loss": float(np.mean(window)) if window else None,
+            **{k: cfg.get(k) for k in keys},
+        },
+    }
+
+
+def bundle_from_state(
+    state: Mapping, name: str | None = None, device: str | torch.device = "cpu", info: dict | None = None
+) -> ModelBundle:
+    """The checkpoint's EMA network with its run's rate, length, categories, data scale and sampler defaults."""
+    meta = state[STATE_KEY]
+    cfg = meta["config"]
+    weights = {k[len(EMA_PREFIX) :]: v for k, v in state["state_dict"].items() if k.startswith(EMA_PREFIX)}
+    net = build_net(UNetConfig.from_dict(meta["unet"]), weights, "training checkpoint", device)
+    rate, size = int(cfg["sample_rate"]), int(cfg["sample_size"])
+    info = {**(info or {}), **model_info(cfg, int(state["global_step"]), meta["losses"])}
+    return ModelBundle(net, name or model_name(cfg), rate, size, tuple(meta["categories"]), info)
