@@ -218,6 +218,12 @@ def test_data_scale_and_sampler_defaults_are_kept_with_the_model_and_inherited_b
     first = train(TrainConfig(out=str(tmp_path / "a"), data_scale=4.0, **fast, **{**TINY, **settings}))
     first_model = load_model(first.export)
     assert (first_model.data_scale, first_model.default_sampler, first_model.default_steps) == (4.0, "dpmpp-2m", 8)
+    from_checkpoint = load_model(first.checkpoint)  # a checkpoint carries the same settings as its export
+    assert (from_checkpoint.data_scale, from_checkpoint.default_sampler, from_checkpoint.default_guidance) == (
+        4.0,
+        "dpmpp-2m",
+        2.0,
+    )
     second = load_model(train(TrainConfig(out=str(tmp_path / "b"), init=str(first.export), **settings)).export)
     assert (second.data_scale, second.default_sampler, second.default_steps) == (4.0, "dpmpp-2m", 8)
     assert first_model.default_guidance == second.default_guidance == 2.0
