@@ -22,6 +22,11 @@ def is_train_state(checkpoint: Mapping) -> bool:
     return isinstance(checkpoint.get(STATE_KEY), dict)
 
 
+def prefixed_weights(state: Mapping, prefix: str) -> dict[str, torch.Tensor]:
+    """The network weights stored under ``prefix`` (``TRAIN_PREFIX`` or ``EMA_PREFIX``), prefix removed."""
+    return {k[len(prefix) :]: v for k, v in state["state_dict"].items() if k.startswith(prefix)}
+
+
 def model_name(cfg: dict) -> str:
     """The exported model's name: ``--name``, else the run folder's name."""
     return cfg.get("name") or Path(cfg["out"]).resolve().name
@@ -51,8 +56,9 @@ def bundle_from_state(
     """The checkpoint's EMA network with its run's rate, length, categories, data scale and sampler defaults."""
     meta = state[STATE_KEY]
     cfg = meta["config"]
-    weights = {k[len(EMA_PREFIX) :]: v for k, v in state["state_dict"].items() if k.startswith(EMA_PREFIX)}
-    net = build_net(UNetConfig.from_dict(meta["unet"]), weights, "training checkpoint", device)
+    net = build_net(
+        UNetConfig.from_dict(meta["unet"]), prefixed_weights(state, EMA_PREFIX), "training checkpoint", device
+    )
     rate, size = int(cfg["sample_rate"]), int(cfg["sample_size"])
     info = {**(info or {}), **model_info(cfg, int(state["global_step"]), meta["losses"])}
     return ModelBundle(net, name or model_name(cfg), rate, size, tuple(meta["categories"]), info)

@@ -31,7 +31,15 @@ from ddbridge.diffusion.schedule import t_to_alpha_sigma
 from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX
-from ddbridge.model.train_state import STATE_KEY, STATE_VERSION, bundle_from_state, model_info, model_name
+from ddbridge.model.train_state import (
+    STATE_KEY,
+    STATE_VERSION,
+    bundle_from_state,
+    is_train_state,
+    model_info,
+    model_name,
+    prefixed_weights,
+)
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, RUN_FIELDS, TrainConfig
 from ddbridge.train.data import AudioFolder, folder_categories
@@ -88,7 +96,7 @@ def read_state(path: str | Path) -> dict:
         raise BadRequest(
             f"{path}: not a readable training checkpoint: {str(e).splitlines()[0] if str(e) else e}"
         ) from None
-    if not isinstance(state, dict) or not isinstance(state.get(STATE_KEY), dict):
+    if not isinstance(state, dict) or not is_train_state(state):
         raise BadRequest(f"{path}: not a ddbridge training checkpoint (use --init to fine-tune from other models)")
     if state[STATE_KEY].get("version", 0) > STATE_VERSION:
         raise BadRequest(f"{path}: written by a newer ddbridge (state version {state[STATE_KEY]['version']})")
@@ -109,10 +117,6 @@ def resume_config(resume: str | Path, **overrides) -> TrainConfig:
         raise BadRequest(f"{names} cannot change when resuming; the checkpoint fixes them")
     saved = _saved_config(read_state(latest_checkpoint(resume)))
     return dataclasses.replace(saved, **overrides, resume=str(resume))
-
-
-def _weights(state: dict, prefix: str) -> dict[str, torch.Tensor]:
-    return {k[len(prefix) :]: v for k, v in state["state_dict"].items() if k.startswith(prefix)}
 
 
 class _Run:
@@ -202,10 +206,10 @@ class _Run:
         config = UNetConfig.from_dict(meta["unet"])
         self.categories = tuple(meta["categories"])
         self.net = DanceDiffusionUNet(config)
-        self.net.load_state_dict(_weights(state, TRAIN_PREFIX))
+        self.net.load_state_dict(prefixed_weights(state, TRAIN_PREFIX))
         self.net.to(self.device).train()
         self.ema = copy.deepcopy(self.net).requires_grad_(False)
-        self.ema.load_state_dict(_weights(state, EMA_PREFIX))
+        self.ema.load_state_dict(prefixed_weights(state, EMA_PREFIX))
         self.opt = self._optimizer()
         self.opt.load_state_dict(state["optimizer"])
         self.step, self.losses = int(state["global_step"]), [float(x) for x in meta["losses"]]
