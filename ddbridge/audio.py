@@ -16,6 +16,7 @@ import soxr
 from ddbridge.errors import BadAudio, BadRequest
 
 DC_CUTOFF_HZ = 10.0
+DC_TAIL_MS = 100.0
 SILENCE_DB = -60.0
 PREROLL_MS = 2.0
 FADE_OUT_MS = 10.0
@@ -102,14 +103,20 @@ def fit_length(audio, length: int, *, circular: bool = False) -> np.ndarray:
 
 
 def remove_dc_offset(audio: np.ndarray, sample_rate: float) -> np.ndarray:
-    """High-pass at 10 Hz (zero-phase) to take out slow drift, then remove what is left of each channel's mean."""
+    """Take out a constant offset and slow drift without touching the attack or raising the tail.
+
+    The offset is estimated from the last ``DC_TAIL_MS`` (where a one-shot has decayed) and
+    subtracted, which can only lower that stretch's energy; a causal first-order high-pass at
+    ``DC_CUTOFF_HZ`` starting from rest then removes drift. Being causal it neither rings before
+    the attack nor leaves more than its own decaying state (time constant ~16 ms) after the sound.
+    """
     from scipy import signal  # imported on first use: slow to import, and not needed to load or check audio
 
     a = audio.astype(np.float64)
-    sos = signal.butter(2, DC_CUTOFF_HZ, btype="highpass", fs=sample_rate, output="sos")
-    if a.shape[-1] > 3 * (2 * len(sos) + 1):
-        a = signal.sosfiltfilt(sos, a, axis=-1)
-    return (a - a.mean(axis=-1, keepdims=True)).astype(np.float32)
+    tail = max(1, min(a.shape[-1] // 4, int(round(DC_TAIL_MS * sample_rate / 1000))))
+    a = a - a[:, -tail:].mean(axis=-1, keepdims=True)
+    b, den = signal.butter(1, DC_CUTOFF_HZ, btype="highpass", fs=sample_rate)
+    return signal.lfilter(b, den, a, axis=-1).astype(np.float32)
 
 
 def trim_leading_silence(
@@ -250,3 +257,27 @@ def load_audio(path: str | Path) -> tuple[np.ndarray, int]:
     except BadAudio as e:
         raise BadAudio(f"{path}: {e}") from None
     return audio, int(rate)
+
+
+def excerpt(
+    audio: np.ndarray,
+    sample_rate: float,
+    start: float = 0.0,
+    seconds: float | None = None,
+    reverse: bool = False,
+    playrate: float = 1.0,
+) -> tuple[np.ndarray, float]:
+    """The part of ``[C, L]`` audio a DAW shows: ``seconds`` from ``start`` (to the end when None or
+    past it), reversed if asked, played at ``playrate`` with the pitch following (returned as the
+    rate the part now plays at). ``BadAudio`` when nothing of the audio is left."""
+    if start < 0 or (seconds is not None and seconds <= 0) or playrate <= 0:
+        raise BadRequest(f"bad source region: start {start}, seconds {seconds}, playrate {playrate}")
+    first = int(round(start * sample_rate))
+    last = audio.shape[-1] if seconds is None else min(audio.shape[-1], first + int(round(seconds * sample_rate)))
+    if first >= audio.shape[-1] or last <= first:
+        length = audio.shape[-1] / sample_rate
+        raise BadAudio(f"the source is {length:.3f} s long: nothing of it is left from {start:g} s on")
+    part = audio[..., first:last]
+    if reverse:
+        part = part[..., ::-1]
+    return np.ascontiguousarray(part), sample_rate * playrate
