@@ -3,8 +3,9 @@
 A request names ``out_dir`` (files go straight in) or ``project_dir`` (files go into
 ``<project_dir>/Samples/Generated/<folder>/``), or neither (the configured default project).
 Every folder must be absolute, exist (the layout below a project is created), be writable and lie
-under an allowed root once symlinks are resolved. Folders written to are recorded so that a
-restart can remove hidden partial files a crash left behind.
+under an allowed root once symlinks are resolved; the project layout is checked whole before any
+of it is created. Folders written to are recorded so that a restart can remove hidden partial files
+a crash left behind.
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ class Outputs:
                 project = self._existing_dir(project_dir, "project_dir")
             else:
                 project = self._default_project()
-            target = project.joinpath(*LAYOUT, folder)
+            # Every link on the way (even one to a folder not made yet) is followed and checked before
+            # anything is created, so a refused request leaves no folder behind.
+            target = self._inside_roots(_resolve(project.joinpath(*LAYOUT, folder)), "output folder")
             try:
                 target.mkdir(parents=True, exist_ok=True)
             except OSError as e:
                 raise PathRefused(f"cannot create '{target}': {e.strerror or e}") from None
-            target = self._inside_roots(target.resolve(), "output folder")
         self._record(target)
         return target
 
@@ -107,3 +109,11 @@ class Outputs:
         with self._lock:
             self._recorded = set(kept)
         return removed
+
+
+def _resolve(path: Path) -> Path:
+    """``path`` with every symlink followed, including links to what does not exist yet."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError) as e:  # RuntimeError: a symlink loop
+        raise PathRefused(f"cannot resolve '{path}': {e}") from None
