@@ -28,6 +28,7 @@ from ddbridge.errors import BadAudio, BadRequest, Cancelled, DDBridgeError, Unav
 from ddbridge.jobs import Job, JobQueue, Worker
 from ddbridge.outputs import Outputs
 from ddbridge.pool import Candidate, Pool
+from ddbridge.protocol_schema import SOURCE_REGION
 
 log = logging.getLogger(__name__)
 
@@ -293,6 +294,8 @@ class Core:
                 work = _with(work, length=length)
         elif op == "variate":
             work = _with(work, sources=(_source(r["source"], "source"),), strength=float(r.get("strength", 0.7)))
+            region = {k: bool(r[k]) if k == "source_reverse" else float(r[k]) for k in SOURCE_REGION if k in r}
+            work = _with(work, **region)
         elif op == "interpolate":
             sources = (_source(r["source_a"], "source_a"), _source(r["source_b"], "source_b"))
             work = _with(work, sources=sources, positions=tuple(float(p) for p in r.get("positions", [0.5])))
@@ -489,6 +492,7 @@ class Core:
         }
         if work.op == "variate":
             meta.update(source=work.sources[0], strength=work.strength)
+            meta.update({k: order.request[k] for k in SOURCE_REGION if k in order.request})
         elif work.op == "interpolate":
             meta.update(source_a=work.sources[0], source_b=work.sources[1], position=work.positions[index])
         elif work.op == "extend":

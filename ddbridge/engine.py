@@ -43,6 +43,10 @@ class Work:
     strength: float = 0.7
     positions: tuple[float, ...] = ()
     seconds: float = 0.0
+    source_start: float = 0.0  # variate: the part of the source to vary (see audio.excerpt)
+    source_seconds: float | None = None
+    source_reverse: bool = False
+    source_playrate: float = 1.0
 
     def batch_key(self) -> tuple | None:
         """Equal keys can share a forward pass; only generation from noise is batched across requests."""
@@ -170,6 +174,9 @@ class Engine:
                 out = tasks.generate(bundle, count=len(work.seeds), length=work.length, **common)
             elif work.op == "variate":
                 ((audio, rate),) = sources
+                audio, rate = audio_ops.excerpt(
+                    audio, rate, work.source_start, work.source_seconds, work.source_reverse, work.source_playrate
+                )
                 out = tasks.variate(bundle, audio, rate, strength=work.strength, count=len(work.seeds), **common)
             elif work.op == "interpolate":
                 (a, rate_a), (b, rate_b) = sources

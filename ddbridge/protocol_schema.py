@@ -73,6 +73,27 @@ _OUTPUT = {
     "priority": {"enum": list(PRIORITIES)},
 }
 _NOT_BOTH_DIRS = {"not": {"required": ["out_dir", "project_dir"]}}
+# The part of a variate source that a DAW shows (a trimmed, reversed or sped-up take or sample).
+_SOURCE_REGION = {
+    "source_start": {
+        "type": "number",
+        "minimum": 0,
+        "description": "Seconds into the source file where the part starts [0].",
+    },
+    "source_seconds": {
+        "type": "number",
+        "exclusiveMinimum": 0,
+        "description": "Seconds of the source file from source_start [to its end]; cut at the file's end.",
+    },
+    "source_reverse": {"type": "boolean", "description": "Reverse the part [false]."},
+    "source_playrate": {
+        "type": "number",
+        "minimum": 0.0625,
+        "maximum": 16,
+        "description": "Play the part at this rate, pitch following, as a DAW plays a take [1].",
+    },
+}
+SOURCE_REGION = tuple(_SOURCE_REGION)
 
 
 def _request(op: str, properties: dict, required: tuple[str, ...] = (), **extra) -> dict:
@@ -111,6 +132,7 @@ REQUEST_SCHEMAS: dict[str, dict] = {
         "variate",
         {
             "source": {**_ABS_PATH, "description": "Absolute path of the audio file to vary."},
+            **_SOURCE_REGION,
             "strength": {"type": "number", "exclusiveMinimum": 0, "maximum": 1},
             "count": _COUNT,
             "loop": {"type": "boolean"},

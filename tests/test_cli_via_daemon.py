@@ -68,6 +68,27 @@ def test_variate_interpolate_and_extend_go_through_the_daemon(daemon, out, capsy
     assert sf.info(ext).frames > sf.info(source).frames
 
 
+def test_variate_varies_only_the_part_asked_for(daemon, out, capsys):
+    code, (source,), _ = via(daemon, capsys, "generate", "--seconds", 1.0, "--seed", 1, "--out", out)
+    assert code == 0 and sf.info(source).duration > 0.5
+    part = ["--source-start", 0.1, "--source-seconds", 0.4, "--source-reverse", "--source-playrate", 2]
+    code, (var,), _ = via(daemon, capsys, "variate", source, *part, "--seed", 2, "--out", out)
+    assert code == 0
+    meta = read_metadata(var)
+    assert (meta["source_start"], meta["source_seconds"], meta["source_reverse"], meta["source_playrate"]) == (
+        0.1,
+        0.4,
+        True,
+        2.0,
+    )
+    assert sf.info(var).duration <= 0.2 + 1e-3  # 0.4 s of the source played twice as fast
+    local = [*part, "--seed", 2, "--model", daemon.model, "--sample-rate", SAMPLE_RATE, "--out", out / "local"]
+    assert main([str(a) for a in ("variate", source, *local)]) == 0
+    (mine,) = [Path(line) for line in capsys.readouterr().out.splitlines()]
+    assert read_metadata(mine)["source_playrate"] == 2.0
+    assert abs(sf.info(mine).duration - sf.info(var).duration) < 2e-3  # the same part, run without the daemon
+
+
 @pytest.mark.parametrize(
     "args,message",
     [

@@ -17,6 +17,7 @@ from ddbridge.cli_support import (
     task_options,
     write_results,
 )
+from ddbridge.commands.request import add_source_region
 from ddbridge.errors import BadRequest
 
 
@@ -77,13 +78,15 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_variate(args: argparse.Namespace) -> int:
-    from ddbridge.audio import load_audio
+    from ddbridge.audio import excerpt, load_audio
+    from ddbridge.protocol_schema import SOURCE_REGION
 
     count = _count(args.count)
+    region = {k: v for k in SOURCE_REGION if (v := getattr(args, k)) is not None}
     if args.via_daemon:
-        fields = {"source": _absolute(args.input), "strength": args.strength, "count": count}
+        fields = {"source": _absolute(args.input), "strength": args.strength, "count": count, **region}
         return _via_daemon(args, "variate", prepare_output(args), **fields)
-    source, rate = load_audio(args.input)
+    source, rate = excerpt(*load_audio(args.input), **{k.removeprefix("source_"): v for k, v in region.items()})
     folder = prepare_output(args)
     seeds = seeds_for(args.seed, count)
     from ddbridge.diffusion import tasks
@@ -93,7 +96,7 @@ def run_variate(args: argparse.Namespace) -> int:
         batch = tasks.variate(
             bundle, source, rate, args.strength, count, seeds=seeds, progress=progress, **task_options(args)
         )
-    meta = {"task": "variate", "source": str(Path(args.input).resolve()), "strength": args.strength}
+    meta = {"task": "variate", "source": str(Path(args.input).resolve()), "strength": args.strength, **region}
     write_results(args, folder, bundle, batch, f"{source_stem(args.input)}_var", seeds, meta)
     return 0
 
@@ -155,6 +158,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
     p = subparsers.add_parser("variate", help="render variations of an audio file")
     p.add_argument("input", help="WAV/AIFF/FLAC file to vary")
+    add_source_region(p)
     p.add_argument("--strength", type=float, default=0.7, help="how far from the input, in (0, 1] (default: 0.7)")
     p.add_argument("--count", type=int, default=1, help="how many variations (default: 1)")
     add_render_options(p)

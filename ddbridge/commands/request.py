@@ -58,6 +58,7 @@ def register(subparsers) -> None:
     q.add_argument("--no-pool", dest="pool", action="store_false", default=None, help="never serve from the pool")
     q = ops.add_parser("variate", parents=[jobs], help="variations of a file")
     q.add_argument("source")
+    add_source_region(q)
     q.add_argument("--strength", type=float)
     q.add_argument("--loop", action="store_true", default=None)
     q = ops.add_parser("interpolate", parents=[jobs], help="sounds between two files")
@@ -77,6 +78,14 @@ def register(subparsers) -> None:
     q.add_argument("request_file", metavar="FILE", help="the request (one JSON message)")
     q.add_argument("--job-timeout", type=float, default=600.0, help="seconds to wait for a job's files")
     p.set_defaults(func=run)
+
+
+def add_source_region(parser: argparse.ArgumentParser) -> None:
+    """Options choosing the part of a variate source to vary (plugin_protocol/spec.md, ``variate``)."""
+    parser.add_argument("--source-start", type=float, metavar="S", help="seconds into the source where the part starts")
+    parser.add_argument("--source-seconds", type=float, metavar="S", help="seconds of the source from there")
+    parser.add_argument("--source-reverse", action="store_true", default=None, help="reverse the part")
+    parser.add_argument("--source-playrate", type=float, metavar="R", help="play the part at this rate (pitch follows)")
 
 
 PATH_FIELDS = ("out_dir", "project_dir", "source", "source_a", "source_b")
