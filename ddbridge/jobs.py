@@ -96,11 +96,15 @@ class JobQueue:
             self._cond.notify_all()
 
     def record(self, job: Job) -> None:
-        """Register a job that finished without queueing (served from the pool)."""
+        """Register a job that skips the queue (served from the pool): its files are already being
+        written, so it can no longer be cancelled."""
         with self._cond:
             self._register(job)
             if job.finished:
                 self._totals[job.state] += 1
+            else:
+                job.finalizing = True
+                self._writing += 1
 
     def get(self, job_id: str) -> Job | None:
         with self._cond:
@@ -134,7 +138,9 @@ class JobQueue:
             if job.state == "queued":
                 self._queued.remove(job)
             elif job.state == "running" and not job.finalizing:
-                job.cancel_requested = True
+                if not job.cancel_requested:
+                    job.cancel_requested = True
+                    self._totals["cancelled"] += 1  # counted once the reply says so, not when the run stops
                 return "cancelled"
             else:
                 return job.state
@@ -236,8 +242,12 @@ class JobQueue:
         with self._cond:
             if job.finished:
                 return
+            if job.cancel_requested:  # its cancel was answered "cancelled" and counted: it ends so, whatever stopped it
+                state, result = "cancelled", None
+                error = error if isinstance(error, Cancelled) else Cancelled(f"job '{job.id}' was cancelled")
+            else:
+                self._totals[state] += 1
             job.state, job.result, job.error = state, result, error
-            self._totals[state] += 1
             if job.finalizing:
                 self._writing -= 1
                 self._last_written = time.monotonic()

@@ -190,6 +190,10 @@ def _check_type(value, rule, _where) -> str | None:
     names = rule if isinstance(rule, list) else [rule]
     if any(_is_type(value, n) for n in names):
         return None
+    if isinstance(value, float) and not math.isfinite(value) and {"number", "integer"} & set(names):
+        # JSON has no NaN or Infinity: here they come from a literal beyond the float range (1e400) or from OSC.
+        shown = "NaN" if math.isnan(value) else "a number beyond the float range (±1.8e308)"
+        return f"must be a finite number, got {shown}"
     return f"must be {' or '.join(names)}, got {_json_type(value)}"
 
 

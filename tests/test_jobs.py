@@ -131,7 +131,29 @@ def test_cancel_queued_running_and_finalizing_jobs():
     assert q.cancel("nope") is None
     q.finish(writing, ["file"])
     assert q.cancel("w") == "done" and [j.id for j in ended] == ["q", "w"]
-    assert q.counts()["jobs"] == {"done": 1, "failed": 0, "cancelled": 1}
+    assert q.counts()["jobs"] == {"done": 1, "failed": 0, "cancelled": 2}  # "r" counts from its cancel reply on
+
+
+def test_a_cancel_counts_as_soon_as_its_reply_says_cancelled():
+    q = JobQueue()
+    job = Job("r")
+    q.submit(job)
+    assert q.take_batch(0.1) == [job]
+    assert q.cancel("r") == "cancelled"
+    assert q.counts()["jobs"]["cancelled"] == 1 and job.state == "running"  # counted before its run stops
+    assert q.cancel("r") == "cancelled" and q.counts()["jobs"]["cancelled"] == 1  # asking again counts nothing
+    q.fail(job, Unavailable("the daemon is shutting down"))  # whatever stops its run, it ends as its reply said
+    assert job.state == "cancelled" and isinstance(job.error, Cancelled)
+    assert q.counts()["jobs"] == {"done": 0, "failed": 0, "cancelled": 1}
+
+
+def test_a_job_served_from_the_pool_is_already_writing_and_cannot_be_cancelled():
+    q = JobQueue()
+    job = Job("p", state="running")
+    q.record(job)
+    assert q.cancel("p") == "running"
+    q.finish(job, ["file"])
+    assert q.cancel("p") == "done" and q.counts()["jobs"] == {"done": 1, "failed": 0, "cancelled": 0}
 
 
 def test_progress_is_reported_in_steps_of_one_percent():

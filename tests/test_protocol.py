@@ -104,6 +104,9 @@ def test_validator_agrees_with_jsonschema(request):
         ({"id": "a", "op": "generate", "bit_depth": 20}, "field 'bit_depth': must be one of 16, 24, 32; got 20"),
         ({"id": "a", "op": "interpolate", "source_a": "/a", "source_b": "/b", "positions": [0.5, 2]}, "positions[1]"),
         ({"id": "a", "op": "generate", "out_dir": "/a", "project_dir": "/b"}, "give only one of out_dir, project_dir"),
+        (protocol.parse('{"id": "a", "op": "generate", "seconds": 1e400}'), "field 'seconds': must be a finite number"),
+        (protocol.parse('{"id": "a", "op": "generate", "count": -1e400}'), "field 'count': must be a finite number"),
+        ({"id": "a", "op": "variate", "source": "/a", "strength": float("nan")}, "field 'strength': must be a finite"),
     ],
 )
 def test_validation_messages_name_the_problem(request_, words):
