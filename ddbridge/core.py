@@ -146,13 +146,23 @@ class Core:
                 message = protocol.parse(message)
             rid = protocol.request_id(message)
             request = protocol.validate_request(message)
-            handler = self._ops.get(request["op"], self._job)
+            handler = self._ops.get(request["op"])
+            if handler is None:
+                self._job(request, reply, notify)
+                return
+            self._refuse_running_id(rid)
             handler(request, reply, notify)
         except DDBridgeError as e:
             _safe(reply, protocol.error_reply(rid, e))
         except Exception as e:
             log.exception("request failed")
             _safe(reply, protocol.error_reply(rid, DDBridgeError(f"internal error: {type(e).__name__}: {e}")))
+
+    def _refuse_running_id(self, rid: str) -> None:
+        """``BadRequest`` when ``rid`` is a running job's id: its requester expects no other reply under it."""
+        job = self.queue.get(rid)
+        if job is not None and not job.finished:
+            raise BadRequest(f"id '{rid}' belongs to a running job; use a new id for every request")
 
     def _ping(self, request: dict, reply: Reply, _notify) -> None:
         reply(protocol.ok_reply(request["id"], pong=True, version=__version__, protocol=protocol.PROTOCOL_VERSION))

@@ -220,6 +220,31 @@ def test_a_resent_request_is_answered_once(client, out_dir):
     client.cancel("resend-1")
 
 
+def test_a_running_jobs_id_is_refused_for_every_op(client, out_dir):
+    rid = f"running-{uuid.uuid4().hex[:8]}"
+    slow = {"op": "generate", "category": "kick", "steps": 1000, "seconds": 30, "pool": False, "out_dir": str(out_dir)}
+    assert client.call({**slow, "id": rid, "wait": False})["ok"]
+    try:
+        others = ({"op": "ping"}, {"op": "status"}, {"op": "models"}, {"op": "pool"}, {"op": "cancel", "job": rid})
+        for request in others:
+            reply = client.call({**request, "id": rid})
+            assert reply["id"] == rid and reply["ok"] is False, reply
+            assert reply["error"]["code"] == "bad_request" and "running job" in reply["error"]["message"]
+    finally:
+        assert client.cancel(rid)["state"] == "cancelled"  # the refusals left the job running
+    deadline = time.monotonic() + 10  # the job stops at its next sampling step; then its id may be used again
+    while not (reply := client.call({"id": rid, "op": "ping"}))["ok"] and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert reply["pong"] is True
+
+
+def test_seeds_wrap_past_the_largest(client, out_dir):
+    reply = client.generate(category="kick", count=3, seed=2**32 - 2, out_dir=str(out_dir))
+    assert [f["seed"] for f in reply["files"]] == [2**32 - 2, 2**32 - 1, 0]
+    assert [f["metadata"]["seed"] for f in reply["files"]] == [2**32 - 2, 2**32 - 1, 0]
+    assert Path(reply["files"][2]["path"]).name.endswith("_s0.wav")
+
+
 def test_protocol_vectors_pass_over_zmq(daemon):
     sock = zmq.Context.instance().socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
