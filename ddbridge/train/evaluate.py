@@ -109,9 +109,10 @@ def fit_classifier(categories: Sequence[str], per_category: int, sample_rate: in
     return FeatureClassifier(categories).fit(x, np.repeat(np.arange(len(categories)), per_category))
 
 
-def _generated(
+def generated_hits(
     bundle: ModelBundle, category: str | None, count: int, seed: int, steps: int, sampler: str, guidance_scale: float
 ) -> list:
+    """``count`` raw hits ``[C, L]`` (seeds ``seed``, ``seed + 1``, ...), clipped to [-1, 1] with NaNs zeroed."""
     from ddbridge.diffusion.tasks import generate
 
     seeds = [seed + i for i in range(count)]
@@ -175,7 +176,7 @@ def evaluate(
         rows = []
         for category in asked:
             guidance = guidance_scale if b is bundle else 1.0
-            raw = feature_matrix(_generated(b, category, per_category, seed, steps, sampler, guidance), rate)
+            raw = feature_matrix(generated_hits(b, category, per_category, seed, steps, sampler, guidance), rate)
             acc = None if category is None else classifier.accuracy(raw, np.full(len(raw), categories.index(category)))
             x, ref = scale(raw), scale(real_x if category is None else real[category])
             rows.append(Scores(category or ALL, acc, frechet_distance(x, ref), mmd_rbf(x, ref)))

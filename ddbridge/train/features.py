@@ -6,7 +6,7 @@ their distributions are close to Gaussian, which the Fréchet distance assumes.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import numpy as np
 from scipy import fft, linalg
@@ -30,6 +30,15 @@ FEATURE_NAMES = (
     )
     + tuple(f"mfcc_{i}" for i in range(N_MFCC))
     + tuple(f"mfcc_std_{i}" for i in range(N_MFCC))
+)
+# Judge features add where the energy sits up to 20 kHz and how the level falls over time.
+BAND_EDGES_HZ = (0, 60, 120, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 20000)
+ENVELOPE_TIMES_S = (0.03, 0.06, 0.12, 0.25, 0.5, 0.8)
+JUDGE_FEATURE_NAMES = (
+    FEATURE_NAMES
+    + tuple(f"log_band_{lo}_{hi}" for lo, hi in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:], strict=True))
+    + ("log_zero_crossings",)
+    + tuple(f"level_at_{t:g}s" for t in ENVELOPE_TIMES_S)
 )
 
 
@@ -63,9 +72,32 @@ def features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     return np.concatenate([scalars, mfcc.mean(axis=1), mfcc.std(axis=1)]).astype(np.float64)
 
 
-def feature_matrix(hits: Iterable[np.ndarray], sample_rate: int) -> np.ndarray:
-    """Stack ``features`` of several hits into ``[N, F]``."""
-    return np.stack([features(h, sample_rate) for h in hits])
+def judge_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
+    """``features`` plus the energy share per band up to 20 kHz (log10), the zero-crossing rate of the
+    first 100 ms (log) and the level at fixed times after the start (dB re peak / 20, floor -100 dB):
+    see ``JUDGE_FEATURE_NAMES``. Bands above Nyquist read as empty."""
+    x = np.asarray(audio, dtype=np.float64)
+    x = x.mean(axis=0) if x.ndim == 2 else x
+    x = x / (np.abs(x).max() + EPS)
+    power, freqs = _power_spectrogram(x, sample_rate)
+    spectrum = power.sum(axis=1) + EPS
+    edges = zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:], strict=True)
+    bands = [np.log10(spectrum[(freqs >= lo) & (freqs < hi)].sum() / spectrum.sum() + 1e-6) for lo, hi in edges]
+    start = np.signbit(x[: max(2, sample_rate // 10)])
+    crossings = np.log(np.mean(start[1:] != start[:-1]) + 1e-4)
+    win = max(1, sample_rate // 100)
+    levels = [
+        max(10 * np.log10(np.mean(x[i : i + win] ** 2) + 1e-10) if i < len(x) else -100.0, -100.0) / 20
+        for i in (int(t * sample_rate) for t in ENVELOPE_TIMES_S)
+    ]
+    return np.concatenate([features(x, sample_rate), bands, [crossings], levels])
+
+
+def feature_matrix(
+    hits: Iterable[np.ndarray], sample_rate: int, extract: Callable[[np.ndarray, int], np.ndarray] = features
+) -> np.ndarray:
+    """Stack ``extract`` (default ``features``) of several hits into ``[N, F]``."""
+    return np.stack([extract(h, sample_rate) for h in hits])
 
 
 def _power_spectrogram(x: np.ndarray, sample_rate: int) -> tuple[np.ndarray, np.ndarray]:
