@@ -147,6 +147,7 @@ class Daemon:
         self.endpoint = f"tcp://127.0.0.1:{port}"
         self.args = [sys.executable, "-m", "ddbridge", "serve", "--config", str(root / "none.toml"),
                      "--model", model, "--port", str(port), "--pub-port", str(free_port()), "--osc-port", "0",
+                     "--web-port", "0",
                      "--allow-root", str(self.out), "--project-dir", str(self.out), "--state-dir", str(root / "state"),
                      "--device", args.device, "--pool-size", "0"]  # fmt: skip
         if args.steps:

@@ -8,6 +8,7 @@ Example ``config.toml``::
     pub_port = 5556
     osc_port = 9000         # 0 turns the OSC front end off
     osc_reply_port = 0      # 0: reply to the sender's port
+    web_port = 5557         # the page: http://127.0.0.1:5557/ (0 turns it off)
 
     [models]
     load = ["default"]      # names or paths; the first is the default model
@@ -60,10 +61,17 @@ Example ``config.toml``::
     enabled = true          # play what MIDI notes generate (when midi.enabled)
     device = ""             # output device: its name (or part of it) or index; "": the default
     gain_db = -3.0          # audition level; note velocity scales it further
+
+    [web]
+    open = false            # open the page in the browser when the daemon is ready
+    allowed_hosts = []      # more host names the page answers to (loopback names always work)
+    library_dirs = []       # more folders (under the allowed roots) whose sounds the page lists
+    reveal_command = []     # e.g. ["nautilus", "--select", "{path}"]; []: the system's file manager
 """
 
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
@@ -84,6 +92,7 @@ class ServerConfig:
     pub_port: int = 5556
     osc_port: int = 9000
     osc_reply_port: int = 0
+    web_port: int = 5557
 
 
 @dataclass
@@ -157,6 +166,14 @@ class AuditionConfig:
 
 
 @dataclass
+class WebConfig:
+    open: bool = False
+    allowed_hosts: list[str] = field(default_factory=list)
+    library_dirs: list[str] = field(default_factory=list)
+    reveal_command: list[str] = field(default_factory=list)
+
+
+@dataclass
 class Config:
     server: ServerConfig = field(default_factory=ServerConfig)
     models: ModelsConfig = field(default_factory=ModelsConfig)
@@ -165,6 +182,7 @@ class Config:
     pool: PoolConfig = field(default_factory=PoolConfig)
     midi: MidiConfig = field(default_factory=MidiConfig)
     audition: AuditionConfig = field(default_factory=AuditionConfig)
+    web: WebConfig = field(default_factory=WebConfig)
     state_dir: str = ""
 
     def allowed_roots(self) -> list[Path]:
@@ -257,7 +275,7 @@ def _set(target: object, key: str, value: Any, where: str, name: str | None = No
 
 def _check(config: Config) -> None:
     s, m, o, j, p = config.server, config.models, config.output, config.jobs, config.pool
-    for name in ("zmq_port", "pub_port", "osc_port", "osc_reply_port"):
+    for name in ("zmq_port", "pub_port", "osc_port", "osc_reply_port", "web_port"):
         port = getattr(s, name)
         if not 0 <= port <= 65535 or (port == 0 and name in ("zmq_port", "pub_port")):
             raise BadRequest(f"server.{name} must be a port number, got {port}")
@@ -282,6 +300,9 @@ def _check(config: Config) -> None:
     if not 0 <= p.size <= 64:
         raise BadRequest(f"pool.size must be 0..64, got {p.size}")
     _check_midi(config.midi)
+    for name in config.web.allowed_hosts:
+        if not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9.-]*|\[[0-9A-Fa-f:.]+\]", name):
+            raise BadRequest(f"web.allowed_hosts: '{name}' is not a host name (no scheme or port)")
     if not -60.0 <= config.audition.gain_db <= 24.0:
         raise BadRequest(f"audition.gain_db must be -60..24, got {config.audition.gain_db}")
 

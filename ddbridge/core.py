@@ -499,7 +499,10 @@ class Core:
             "seconds": round(frames / order.sample_rate, 6),
             "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
             "software": f"ddbridge {__version__}",
+            "normalize": order.normalize or "none",
         }
+        if order.request.get("seconds") is not None and work.op == "generate":
+            meta["request_seconds"] = order.request["seconds"]  # the length asked for, before silence was trimmed
         if work.op == "variate":
             meta.update(source=work.sources[0], strength=work.strength)
             meta.update({k: order.request[k] for k in SOURCE_REGION if k in order.request})

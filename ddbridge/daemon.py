@@ -42,6 +42,9 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
     frontends = [ZmqFrontend(core, s.host, s.zmq_port, s.pub_port)]
     if s.osc_port:
         frontends.append(OscFrontend(core, s.host, s.osc_port, s.osc_reply_port))
+    page = _web_frontend(core, config, outputs)
+    if page is not None:
+        frontends.append(page)
     started, midi = [], None
     try:
         for frontend in frontends:
@@ -51,11 +54,14 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         midi = _start_midi(core, config)
         osc = f" osc udp://{s.host}:{s.osc_port}" if s.osc_port else ""
         pads = f" {midi.describe()}" if midi else ""
+        web = f" page {page.url}" if page else ""
         print(
             f"ddbridge: ready model={engine.default_model} device={engine.device_name} "
-            f"zmq tcp://{s.host}:{s.zmq_port} events tcp://{s.host}:{s.pub_port}{osc}{pads}",
+            f"zmq tcp://{s.host}:{s.zmq_port} events tcp://{s.host}:{s.pub_port}{osc}{web}{pads}",
             flush=True,
         )
+        if page is not None and config.web.open:
+            _open_page(page.url)
         while not stop.wait(0.5):
             pass
         log.info("shutting down")
@@ -66,6 +72,22 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         for frontend in reversed(started):
             frontend.stop()
     return 0
+
+
+def _web_frontend(core, config: Config, outputs):
+    """The page's front end when ``server.web_port`` is set (aiohttp is imported only then)."""
+    if not config.server.web_port:
+        return None
+    from ddbridge.frontends.web import WebFrontend
+
+    return WebFrontend(core, config, outputs, config.server.host, config.server.web_port)
+
+
+def _open_page(url: str) -> None:
+    import webbrowser
+
+    if not webbrowser.open(url):
+        log.warning("no browser could be opened; visit %s", url)
 
 
 def _start_midi(core, config: Config):

@@ -59,6 +59,7 @@ class DaemonProcess:
         max_queue: int = 64,
         max_batch: int = 16,
         osc_reply_port: int = 0,
+        extra_config: str = "",
     ) -> None:
         self.model, self.root = model, root
         self.allowed, self.outside, self.state = root / "allowed", root / "outside", root / "state"
@@ -66,7 +67,9 @@ class DaemonProcess:
         for d in (self.out, self.project, self.outside, self.state):
             d.mkdir(parents=True, exist_ok=True)
         self.port, self.pub_port, self.osc_port = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
+        self.web_port = free_port()
         self.endpoint, self.pub_endpoint = f"tcp://127.0.0.1:{self.port}", f"tcp://127.0.0.1:{self.pub_port}"
+        self.url = f"http://127.0.0.1:{self.web_port}/"
         self.config = root / "config.toml"
         self.config.write_text(
             "\n".join(
@@ -76,6 +79,7 @@ class DaemonProcess:
                     f"pub_port = {self.pub_port}",
                     f"osc_port = {self.osc_port}",
                     f"osc_reply_port = {osc_reply_port}",
+                    f"web_port = {self.web_port}",
                     "[models]",
                     "threads = 1",
                     "[output]",
@@ -86,6 +90,7 @@ class DaemonProcess:
                     f"max_batch = {max_batch}",
                     "[pool]",
                     f"size = {pool_size}",
+                    extra_config,
                     "",
                 ]
             )

@@ -259,6 +259,7 @@ def check_ports(report: Report, config) -> None:
     host = "0.0.0.0" if s.host in ("*", "") else s.host
     checks = [("requests (ZeroMQ)", "tcp", s.zmq_port), ("events (ZeroMQ)", "tcp", s.pub_port)]
     checks.append(("OSC", "udp", s.osc_port))
+    checks.append(("page (HTTP)", "tcp", s.web_port))
     for label, kind, port in checks:
         where = f"{kind}://{s.host}:{port}"
         if not port:

@@ -1,4 +1,4 @@
-"""``ddbridge serve``: run the daemon (warm models behind ZeroMQ and OSC)."""
+"""``ddbridge serve``: run the daemon (warm models behind ZeroMQ, OSC and the web page)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import argparse
 def register(subparsers) -> None:
     p = subparsers.add_parser(
         "serve",
-        help="run the daemon: keep models warm and answer DAW requests over ZeroMQ and OSC",
+        help="run the daemon: keep models warm and answer DAW requests over ZeroMQ, OSC and its web page",
         description="Run the ddbridge daemon. Settings come from the config file, then these flags.",
     )
     p.add_argument("--config", metavar="PATH", help="TOML config file (default: the user config folder's config.toml)")
@@ -20,6 +20,10 @@ def register(subparsers) -> None:
     p.add_argument("--pub-port", type=int, help="ZeroMQ event port (default 5556)")
     p.add_argument("--osc-port", type=int, help="OSC UDP port (default 9000; 0 turns OSC off)")
     p.add_argument("--osc-reply-port", type=int, help="send OSC replies to this port (default: the sender's)")
+    p.add_argument("--web-port", type=int, help="the page's port: http://127.0.0.1:PORT/ (default 5557; 0: off)")
+    p.add_argument(
+        "--open", action=argparse.BooleanOptionalAction, default=None, help="open the page in the browser once ready"
+    )
     p.add_argument("--device", help="auto, cuda, mps or cpu")
     p.add_argument("--dtype", choices=("float32", "bfloat16", "float16"), help="half precision runs on CUDA only")
     p.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="torch.compile on CUDA")
@@ -54,6 +58,8 @@ def config_overrides(args: argparse.Namespace) -> dict:
         "server.pub_port": args.pub_port,
         "server.osc_port": args.osc_port,
         "server.osc_reply_port": args.osc_reply_port,
+        "server.web_port": args.web_port,
+        "web.open": args.open,
         "models.device": args.device,
         "models.dtype": args.dtype,
         "models.compile": args.compile,
