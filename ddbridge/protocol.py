@@ -33,10 +33,15 @@ def _reject_constant(name: str) -> float:
     raise ValueError(f"{name} is not valid JSON")
 
 
+def check_size(size: int) -> None:
+    """``BadRequest`` for a message of ``size`` bytes when that is over ``MAX_MESSAGE_BYTES``."""
+    if size > MAX_MESSAGE_BYTES:
+        raise BadRequest(f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}")
+
+
 def parse(raw: bytes | str) -> object:
     """Decode one JSON frame; ``BadRequest`` for oversized, non-UTF-8 or invalid JSON (NaN/Infinity included)."""
-    if len(raw) > MAX_MESSAGE_BYTES:
-        raise BadRequest(f"message is {len(raw)} bytes; the limit is {MAX_MESSAGE_BYTES}")
+    check_size(len(raw))
     try:
         text = raw.decode("utf-8") if isinstance(raw, (bytes, bytearray, memoryview)) else raw
         return json.loads(text, parse_constant=_reject_constant)

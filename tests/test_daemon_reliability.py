@@ -19,7 +19,9 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from ddbridge.errors import BadRequest
+from ddbridge.frontends.zmq import MAX_FRAME_BYTES
 from ddbridge.model.bundle import resolve_category
+from ddbridge.protocol import MAX_MESSAGE_BYTES
 from ddbridge.protocol_schema import ERROR_CODES, OPS, OSC_REQUESTS
 
 FUZZ = settings(
@@ -112,6 +114,60 @@ def test_fuzzed_zmq_messages_each_get_an_error_or_a_reply(daemon):
     finally:
         sock.close()
     assert sent >= 1200
+    _still_answering(daemon)
+
+
+def _ping_of(size: int) -> bytes:
+    """A ping request padded to exactly ``size`` bytes."""
+    head, tail = b'{"id": "big", "op": "ping", "pad": "', b'"}'
+    return head + b"x" * (size - len(head) - len(tail)) + tail
+
+
+def _peak_memory(pid: int) -> int:
+    """The most memory the process has held at once (VmHWM), in bytes."""
+    line = next(x for x in Path(f"/proc/{pid}/status").read_text().splitlines() if x.startswith("VmHWM:"))
+    return int(line.split()[1]) * 1024
+
+
+def test_every_oversized_frame_gets_one_error_and_nothing_after_it_is_lost(daemon):
+    sizes = [MAX_MESSAGE_BYTES + 1, (1 << 20) + 1, 4 << 20, MAX_FRAME_BYTES]  # up to ZeroMQ's own limit
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(daemon.endpoint)
+    try:
+        for i in range(24):
+            size, envelope = sizes[i % len(sizes)], [b""] * (i % 2)  # with and without a REQ-style envelope
+            sock.send_multipart([*envelope, _ping_of(size)])
+            sock.send_multipart([*envelope, json.dumps({"id": f"after-{i}", "op": "ping"}).encode()])
+            replies = []
+            for _ in range(2):
+                assert sock.poll(10_000), f"a reply is missing after a {size}-byte frame"
+                frames = sock.recv_multipart()
+                assert frames[:-1] == envelope
+                replies.append(json.loads(frames[-1]))
+            error, pong = replies
+            assert error["id"] is None and error["error"]["code"] == "bad_request"
+            assert f"message is {size} bytes; the limit is {MAX_MESSAGE_BYTES}" in error["error"]["message"]
+            assert pong["id"] == f"after-{i}" and pong["pong"] is True
+        assert not sock.poll(300)  # one reply each, nothing more
+    finally:
+        sock.close()
+    _still_answering(daemon)
+
+
+def test_a_frame_over_the_transport_limit_is_never_read_into_memory(daemon):
+    before = _peak_memory(daemon.proc.pid)
+    sock = zmq.Context.instance().socket(zmq.DEALER)
+    sock.setsockopt(zmq.LINGER, 0)
+    sock.connect(daemon.endpoint)
+    try:
+        sock.send_multipart([b"", b" " * (128 << 20)])
+        assert not sock.poll(2000)  # ZeroMQ drops the connection unread: nothing to reply to
+        sock.send_multipart([b"", b'{"id": "later", "op": "ping"}'])  # the socket has reconnected by itself
+        assert sock.poll(10_000) and json.loads(sock.recv_multipart()[-1])["pong"] is True
+    finally:
+        sock.close()
+    assert _peak_memory(daemon.proc.pid) - before < 32 << 20
     _still_answering(daemon)
 
 

@@ -1,7 +1,10 @@
 """ZeroMQ front end: a ROUTER for requests (REQ or DEALER clients) and a PUB for job events.
 
 One JSON frame per request, after an optional REQ-style envelope (frames up to an empty one).
-Replies go back with the same envelope. Events are published as two frames: the event name
+Replies go back with the same envelope. Frames are taken from ZeroMQ without copying and copied only
+when within ``protocol.MAX_MESSAGE_BYTES``: a larger message is answered ``bad_request`` by its
+length alone. ZeroMQ drops the connection of a peer that sends a frame over ``MAX_FRAME_BYTES``
+before reading it, so no frame ever takes more memory than that. Events are published as two frames: the event name
 (``progress``, ``done``, ``error``) as the topic, then the JSON event. A thin adapter over
 ``Core``: replies and events from other threads reach the socket thread through an outbox.
 """
@@ -24,7 +27,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_FRAME_BYTES = 1 << 20
+MAX_FRAME_BYTES = 16 << 20  # ZeroMQ's own limit: a bigger frame closes its connection unread
 DRAIN = 256
 
 
@@ -96,29 +99,33 @@ class ZmqFrontend:
     def _receive(self, router: zmq.Socket, pub: zmq.Socket) -> None:
         for _ in range(DRAIN):
             try:
-                frames = router.recv_multipart(zmq.NOBLOCK)
+                frames = router.recv_multipart(zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 return
             self._request(frames)
             self._flush(router, pub)
 
-    def _request(self, frames: list[bytes]) -> None:
-        identity, rest = frames[0], frames[1:]
-        if b"" in rest:
-            cut = rest.index(b"") + 1
-            envelope, body = [identity, *rest[:cut]], rest[cut:]
-        else:
-            envelope, body = [identity], rest
+    def _request(self, frames: list[zmq.Frame]) -> None:
+        identity, rest = frames[0].bytes, frames[1:]
+        cut = next((i + 1 for i, frame in enumerate(rest) if len(frame) == 0), 0)
+        head, body = rest[:cut], rest[cut:]
+        largest = max((len(frame) for frame in rest), default=0)
+        # Only frames within the limit are copied out of ZeroMQ: an envelope that is not goes unechoed.
+        small = all(len(frame) <= protocol.MAX_MESSAGE_BYTES for frame in head)
+        envelope = [identity, *(frame.bytes for frame in head)] if small else [identity]
 
         def reply(message: dict) -> None:
             self._outbox.put((False, envelope, protocol.encode(message)))
             self._wake()
 
-        if len(body) != 1:
-            problem = BadRequest(f"expected one JSON frame after the envelope, got {len(body)}")
+        try:
+            protocol.check_size(largest)
+            if len(body) != 1:
+                raise BadRequest(f"expected one JSON frame after the envelope, got {len(body)}")
+        except BadRequest as problem:
             reply(protocol.error_reply(None, problem))
             return
-        self.core.handle(body[0], reply)
+        self.core.handle(body[0].bytes, reply)
 
     def _publish(self, event: dict) -> None:
         self._outbox.put((True, [event["event"].encode()], protocol.encode(event)))
