@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ddbridge.dataset.categories import BASS_PROGRAMS, PLUCK_PROGRAMS, drum_keys
-from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit, mono, slug
+from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit, slug
 from ddbridge.dataset.sf2 import Preset, presets
 from ddbridge.dataset.sources import Source
 from ddbridge.errors import BadRequest, DDBridgeError
@@ -84,7 +84,10 @@ def render_notes(sf2: Path, bank: int, program: int, notes: list[tuple[int, int]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
         if done.returncode != 0 or not out.is_file():
             raise DDBridgeError(f"fluidsynth failed on {sf2.name} preset {bank}:{program}: {done.stderr.strip()}")
-        audio = mono(sf.read(str(out), dtype="float32", always_2d=True)[0].T)
+        frames = sf.read(str(out), dtype="float32", always_2d=True)[0]  # [L, C]
+        audio = frames[:, 0].astype(np.float64)
+        for c in range(1, frames.shape[1]):
+            audio += frames[:, c]
     before, length = int(0.01 * SAMPLE_RATE), int((PERIOD - 0.25) * SAMPLE_RATE)
     return [audio[int(s * SAMPLE_RATE) - before : int(s * SAMPLE_RATE) - before + length] for s in starts]
 

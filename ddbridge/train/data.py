@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from ddbridge.audio import load_audio, resample, to_channels
+from ddbridge.dataset.output import EVAL_ONLY
 from ddbridge.errors import BadAudio, BadRequest
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,8 @@ class AudioFolder:
         self.sample_rate, self.sample_size, self.channels = int(sample_rate), int(sample_size), int(channels)
         self.one_shot, self.gain_db, self.flip_polarity = one_shot, gain_db, flip_polarity
         self.max_offset = int(sample_rate * max_offset_ms / 1000)
+        if marked := next((p for p in (self.root, *self.root.resolve().parents) if (p / EVAL_ONLY).is_file()), None):
+            raise BadRequest(f"'{marked}' is an evaluation-only set ({marked / EVAL_ONLY}): never train on it")
         files = find_audio(self.root)
         in_folders = _in_sub_folders(self.root, files)
         labelled = in_folders if labelled is None else labelled

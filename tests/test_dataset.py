@@ -1,0 +1,191 @@
+"""``ddbridge data build``: real drum one-shots rendered and collected from installed Debian packages."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import dataclasses
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from ddbridge.cli import main
+from ddbridge.dataset import hits
+from ddbridge.dataset.build import build
+from ddbridge.dataset.categories import CATEGORIES, GM_DRUM_KEYS, name_category
+from ddbridge.dataset.dedupe import Deduper
+from ddbridge.dataset.output import EVAL_ONLY, eval_only_text
+from ddbridge.dataset.sources import SOURCES
+from ddbridge.errors import BadRequest, PathRefused
+from ddbridge.train.data import AudioFolder
+
+RATE = hits.SAMPLE_RATE
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory) -> tuple[Path, str]:
+    """One real build from the public-domain Csound SoundFont and Sonic Pi's CC0 samples, and its report."""
+    out = tmp_path_factory.mktemp("data") / "real"
+    report = io.StringIO()
+    with contextlib.redirect_stdout(report):
+        assert main(["data", "build", "--out", str(out), "--sources", "csound", "sonicpi"]) == 0
+    return out, report.getvalue()
+
+
+def _manifest(root: Path) -> list[dict[str, str]]:
+    with (root / "manifest.csv").open(newline="", encoding="utf-8") as f:
+        return list(csv.DictReader(f))
+
+
+def test_build_fills_every_category_and_reports_counts(built):
+    root, report = built
+    folders = {p.name: len(list(p.glob("*.wav"))) for p in root.iterdir() if p.is_dir()}
+    assert set(folders) == set(CATEGORIES)
+    assert all(n > 0 for n in folders.values()), folders
+    for category, n in folders.items():
+        assert f"  {category:<11} {n:>5}" in report
+    assert f"wrote {sum(folders.values())} hits" in report and "duplicates" in report
+
+
+def test_hits_are_mono_44k1_trimmed_and_normalised(built):
+    root, _ = built
+    for path in root.rglob("*.wav"):
+        info = sf.info(str(path))
+        assert (info.samplerate, info.channels, info.subtype) == (RATE, 1, "PCM_24"), path
+        x, _ = sf.read(str(path), dtype="float64")
+        level = np.abs(x)
+        peak = level.max()
+        assert peak == pytest.approx(10 ** (-1 / 20), abs=1e-4), path  # -1 dBFS
+        assert x.size <= 2 * RATE
+        onset = int(np.argmax(level >= peak * 10 ** (hits.ONSET_DB / 20)))
+        assert onset <= round(hits.PREROLL_MS * RATE / 1000), path  # the hit starts at once
+        assert level[-1] < peak * 10 ** (hits.ABRUPT_DB / 20), path  # ends near silence: no click
+
+
+def test_no_near_duplicates_within_a_category(built):
+    root, _ = built
+    for folder in (p for p in root.iterdir() if p.is_dir()):
+        heads = []
+        for path in sorted(folder.glob("*.wav")):
+            v = np.zeros(32768)
+            x = sf.read(str(path), dtype="float64")[0][:32768]
+            v[: x.size] = x
+            heads.append(v / np.linalg.norm(v))
+        corr = np.stack(heads) @ np.stack(heads).T
+        np.fill_diagonal(corr, 0.0)
+        assert corr.max() <= 0.99 + 1e-6, folder.name
+
+
+def test_manifest_lists_every_hit_with_its_kit_licence_and_origin(built):
+    root, _ = built
+    rows = _manifest(root)
+    assert {r["path"] for r in rows} == {p.relative_to(root).as_posix() for p in root.rglob("*.wav")}
+    for r in rows:
+        category, name = r["path"].split("/")
+        assert category == r["category"] and name.startswith(f"{r['source']}_{r['kit']}_")
+    csound = [r for r in rows if r["source"] == "csound"]
+    assert {r["licence"] for r in csound} == {"public domain"}
+    assert {r["licence"] for r in rows if r["source"] == "sonicpi"} == {"CC0-1.0"}
+    assert {"standard", "tr-808"} <= {r["kit"] for r in csound if r["category"] == "kick"}
+    kick = next(r for r in csound if r["kit"] == "standard" and r["category"] == "kick")
+    assert kick["origin"].startswith("sf_GMbank.sf2 preset 128:0 (Standard) key 3")
+    assert any(r["origin"] == "drum_cymbal_closed.flac" for r in rows if r["category"] == "hat_closed")
+    assert not [r for r in rows if "cymbal_hard" in r["origin"] or "splash" in r["origin"]]  # cymbals skipped
+
+
+def test_notice_credits_the_sources_and_a_training_set_is_not_eval_only(built):
+    root, _ = built
+    notice = (root / "NOTICE").read_text()
+    for needle in ("csound-soundfont", "public domain", "sonic-pi-samples", "CC0", "/usr/share/doc/"):
+        assert needle in notice
+    assert "fluid-soundfont-gm" not in notice  # only the sources actually used
+    assert not (root / EVAL_ONLY).exists()
+    assert AudioFolder(root / "kick", RATE, 4096, channels=1).clips
+
+
+def test_trainer_refuses_an_eval_only_folder(tmp_path):
+    (tmp_path / "kick").mkdir()
+    sf.write(str(tmp_path / "kick" / "a.wav"), np.sin(np.arange(4000) / 9.0) * 0.5, 8000)
+    AudioFolder(tmp_path, 8000, 2048)  # loads before the marker is there
+    (tmp_path / EVAL_ONLY).write_text(eval_only_text([SOURCES["hydrogen"]]))
+    for root in (tmp_path, tmp_path / "kick"):
+        with pytest.raises(BadRequest, match="evaluation-only"):
+            AudioFolder(root, 8000, 2048)
+    assert "GPL" in (tmp_path / EVAL_ONLY).read_text()
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["--sources", "nope"], "unknown source 'nope'"),
+        (["--sources", "hydrogen"], "held-out evaluation set: use --heldout"),
+        (["--heldout", "--sources", "fluidr3"], "held-out set takes only"),
+    ],
+)
+def test_bad_sources_are_refused_and_nothing_is_written(tmp_path, capsys, argv, message):
+    assert main(["data", "build", "--out", str(tmp_path / "out"), *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_missing_package_names_the_debian_package(tmp_path):
+    missing = dataclasses.replace(SOURCES["csound"], paths=(tmp_path / "gone" / "sf_GMbank.sf2",))
+    with pytest.raises(BadRequest, match="sudo apt-get install csound-soundfont"):
+        build(tmp_path / "out", [missing])
+    assert not (tmp_path / "out").exists() and not (tmp_path / ".out.partial").exists()
+
+
+def test_a_missing_fluidsynth_names_its_package(tmp_path, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path))
+    with pytest.raises(BadRequest, match="apt-get install fluidsynth"):
+        build(tmp_path / "out", [SOURCES["csound"]])
+
+
+def test_a_folder_that_is_not_a_data_build_is_left_alone(tmp_path):
+    (tmp_path / "mine.txt").write_text("keep")
+    with pytest.raises(PathRefused, match="not empty"):
+        build(tmp_path, [SOURCES["csound"]])
+    assert [p.name for p in tmp_path.iterdir()] == ["mine.txt"]
+
+
+def test_prepare_trims_the_onset_keeps_the_tail_and_normalises():
+    t = np.arange(RATE) / RATE
+    tone = np.sin(2 * np.pi * 220 * t) * np.exp(-t * 20) * 0.3
+    stereo = np.stack([np.r_[np.zeros(5000), tone], np.r_[np.zeros(5000), tone]])
+    out = hits.prepare(stereo)
+    assert np.abs(out).max() == pytest.approx(10 ** (-1 / 20), rel=1e-6)
+    assert int(np.argmax(np.abs(out) > 0.01 * np.abs(out).max())) <= round(hits.PREROLL_MS * RATE / 1000)
+    # decays by 20 / ln(10) * 20 ~ 174 dB/s: below -90 dB after ~0.52 s, where it ends (not at 1 s)
+    assert 0.45 * RATE < out.size < 0.6 * RATE
+    assert hits.prepare(np.zeros(RATE)) is None and hits.prepare(np.full(RATE, 1e-6)) is None
+
+
+def test_prepare_cuts_a_long_ring_at_two_seconds_with_a_fade():
+    t = np.arange(3 * RATE) / RATE
+    out = hits.prepare(np.sin(2 * np.pi * 100 * t) * np.exp(-t))
+    assert out.size == int(hits.MAX_SECONDS * RATE)
+    assert np.abs(out[-20:]).max() < 1e-3  # faded to silence where it was cut
+
+
+def test_categories_from_keys_and_names():
+    assert [GM_DRUM_KEYS.get(k) for k in (36, 38, 39, 42, 44, 46, 45, 56, 49, 51)] == [
+        "kick", "snare", "clap", "hat_closed", "hat_closed", "hat_open", "tom", "perc", None, None,
+    ]  # fmt: skip
+    names = {
+        "bd_haus": "kick", "drum_cymbal_pedal": "hat_closed", "drum_cymbal_open": "hat_open",
+        "drum_cymbal_hard": None, "Sabian Hat Semi-Open": "hat_open", "VariBreaks Hat 1 Cl": "hat_closed",
+        "Djembe1 Bass": "perc", "drum_bass_hard": "kick", "bass_hit_c": "bass", "Ride Bell": None,
+        "Crash/Ride Bow": None, "tomhi2": "tom", "Hand Clap": "clap", "Snare Roll": None, "loop_tabla": None,
+    }  # fmt: skip
+    assert {n: name_category(n) for n in names} == names
+
+
+def test_dedupe_drops_a_rescaled_copy_but_keeps_a_different_hit():
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal(8000), rng.standard_normal(8000)
+    d = Deduper()
+    assert d.is_new("snare", a) and not d.is_new("snare", 0.3 * a) and d.is_new("snare", b)
+    assert d.is_new("kick", a)  # categories are compared apart
