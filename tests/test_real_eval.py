@@ -15,8 +15,9 @@ from ddbridge.cli import main
 from ddbridge.errors import BadRequest
 from ddbridge.model.checkpoints import save_model
 from ddbridge.train import real_eval, synth
+from ddbridge.train.classifier import FeatureClassifier
 from ddbridge.train.features import JUDGE_FEATURE_NAMES, judge_features
-from ddbridge.train.judge import group_folds, held_out_accuracy
+from ddbridge.train.judge import L2, fit_judge, group_folds, held_out_accuracy
 from ddbridge.train.measures import FLOOR_DB, high_band_share, spectral_centroid, tail_db
 from ddbridge.train.real_eval import Row, Sound, evaluate_reference, targets
 from ddbridge.train.reference import RATE, load_reference
@@ -55,7 +56,7 @@ def test_reference_is_resampled_cut_and_grouped_by_kit(reference_dir):
     ref = load_reference(reference_dir, SECONDS, ["snare", "kick", "tom"])
     assert ref.rate == RATE and sorted(ref.categories) == ["kick", "snare"]
     assert all(h.shape == (round(SECONDS * RATE),) and h.dtype == np.float32 for h in ref.hits["kick"])
-    assert sorted(set(ref.groups["kick"])) == [f"kit{i}" for i in range(KITS)] and "manifest.csv" in ref.grouping
+    assert sorted(set(ref.groups["kick"])) == [f"synth/kit{i}" for i in range(KITS)] and "manifest.csv" in ref.grouping
 
 
 def test_reference_without_manifest_states_its_file_split(tmp_path):
@@ -103,6 +104,19 @@ def test_judge_features_are_finite_and_see_the_band_above_8_khz():
     assert hat.shape == (len(JUDGE_FEATURE_NAMES),)
     band = JUDGE_FEATURE_NAMES.index("log_band_8000_12000")
     assert hat[band] > -1.5 > kick[band]
+
+
+def test_judge_gives_a_rare_category_the_same_weight():
+    rng = np.random.default_rng(1)
+    labels = np.repeat([0, 1], [200, 8])
+    x = (rng.standard_normal(208) + 2.0 * labels)[:, None]
+    fresh_labels = np.repeat([0, 1], 500)
+    fresh = (rng.standard_normal(1000) + 2.0 * fresh_labels)[:, None]
+    plain = FeatureClassifier(("common", "rare"), l2=L2).fit(x, labels)
+    judge = fit_judge(x, labels, ("common", "rare"))
+    rare = fresh_labels == 1
+    assert judge.accuracy(fresh[rare], fresh_labels[rare]) > plain.accuracy(fresh[rare], fresh_labels[rare]) + 0.2
+    assert judge.accuracy(fresh, fresh_labels) > 0.75
 
 
 def test_sound_measures():

@@ -19,20 +19,23 @@ class FeatureClassifier:
         self.scaler: Standardizer | None = None
         self.weights: np.ndarray | None = None  # [F + 1, K], last row is the bias
 
-    def fit(self, x: np.ndarray, labels: np.ndarray) -> FeatureClassifier:
-        """Fit on features ``[N, F]`` and integer labels ``[N]`` (indices into ``categories``)."""
+    def fit(self, x: np.ndarray, labels: np.ndarray, weights: np.ndarray | None = None) -> FeatureClassifier:
+        """Fit on features ``[N, F]`` and integer labels ``[N]`` (indices into ``categories``); ``weights``
+        ``[N]`` (default: all 1) scale each hit's share of the loss."""
         self.scaler = Standardizer(x)
         xb = self._design(x)
         k = len(self.categories)
         onehot = np.eye(k)[np.asarray(labels)]
+        share = np.ones((len(xb), 1)) if weights is None else np.asarray(weights, dtype=np.float64)[:, None]
+        share = share / share.mean()
 
         def loss_grad(w_flat: np.ndarray) -> tuple[float, np.ndarray]:
             w = w_flat.reshape(xb.shape[1], k)
             logits = xb @ w
             logits -= logits.max(axis=1, keepdims=True)
             log_p = logits - np.log(np.exp(logits).sum(axis=1, keepdims=True))
-            loss = -(onehot * log_p).sum() / len(xb) + 0.5 * self.l2 * (w[:-1] ** 2).sum()
-            grad = xb.T @ (np.exp(log_p) - onehot) / len(xb)
+            loss = -(share * onehot * log_p).sum() / len(xb) + 0.5 * self.l2 * (w[:-1] ** 2).sum()
+            grad = xb.T @ (share * (np.exp(log_p) - onehot)) / len(xb)
             grad[:-1] += self.l2 * w[:-1]
             return loss, grad.ravel()
 

@@ -1,11 +1,11 @@
 """A folder of real drum hits to evaluate against: one sub-folder per category, kits from ``manifest.csv``.
 
 This is the layout ``ddbridge data build`` writes. The manifest (columns path, category, source,
-kit, licence, origin; paths relative to the folder) says which hits come from the same drum kit,
-so that a classifier can be tested on kits it was not fitted on. Without a manifest, or with a
-single kit, the files are split into ``FILE_FOLDS`` folds by a hash of their names instead, and
-the report says so. Every hit is mixed to mono, resampled to ``RATE`` and cut or zero-padded to
-the evaluated window.
+kit, licence, origin; paths relative to the folder) says which hits come from the same drum kit (a
+kit is named within its source), so that a classifier can be tested on kits it was not fitted on.
+Without a manifest, or with a single kit, the files are split into ``FILE_FOLDS`` folds by a hash
+of their names instead, and the report says so. Every hit is mixed to mono, resampled to ``RATE``
+and cut or zero-padded to the evaluated window.
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ class Reference:
 
 
 def _from_manifest(folder: Path) -> list[tuple[Path, str, str]] | None:
-    """``(file, category, kit)`` rows of the folder's manifest, or None when there is none."""
+    """``(file, category, source/kit)`` rows of the folder's manifest, or None when there is none."""
     manifest = folder / MANIFEST
     if not manifest.is_file():
         return None
@@ -51,7 +51,7 @@ def _from_manifest(folder: Path) -> list[tuple[Path, str, str]] | None:
         missing = {"path", "category", "kit"} - set(reader.fieldnames or ())
         if missing:
             raise BadRequest(f"{manifest} lacks the column(s) {', '.join(sorted(missing))}")
-        return [(folder / row["path"], row["category"], row["kit"]) for row in reader]
+        return [(folder / row["path"], row["category"], f"{row.get('source', '')}/{row['kit']}") for row in reader]
 
 
 def _from_folders(folder: Path) -> list[tuple[Path, str, str]]:
