@@ -187,9 +187,26 @@ def test_index_xml_lists_every_provided_file_and_is_up_to_date():
     assert package.get("type") == "script" and package.find("version").get("name") == version
     sources = {s.get("file"): s for s in package.iter("source")}
     assert set(sources) == {target for _, target, _ in provided()}
+    release = json.loads((SCRIPTS / "release.json").read_text())
+    owner_name = release["repository"].removeprefix("https://github.com/")
+    base = f"https://raw.githubusercontent.com/{owner_name}/{release['ref']}/reaper_scripts/"
+    assert release["ref"] == f"v{version}" or re.fullmatch(r"[0-9a-f]{40}", release["ref"])  # pinned, not a branch
     for source, target, main in provided():
-        assert sources[target].text.endswith("/reaper_scripts/" + source.replace(" ", "%20"))
+        assert sources[target].text == base + source.replace(" ", "%20")
         assert (sources[target].get("main") == "main") == main
+
+
+def test_index_urls_are_pinned_to_a_release_and_the_readme_imports_that_index():
+    make_index = [LUA, str(SCRIPTS / "tools" / "make_index.lua")]
+    url = subprocess.run([*make_index, "--import-url"], capture_output=True, text=True, check=True).stdout.strip()
+    release = json.loads((SCRIPTS / "release.json").read_text())
+    assert url == (
+        f"https://raw.githubusercontent.com/{release['repository'].removeprefix('https://github.com/')}"
+        f"/{release['ref']}/reaper_scripts/index.xml"
+    )
+    assert url in (SCRIPTS / "README.md").read_text().split()
+    branch = subprocess.run([*make_index, "--ref", "main", "--check"], capture_output=True, text=True)
+    assert branch.returncode == 2 and "a branch would change" in branch.stderr
 
 
 # -- the stand-in itself ----------------------------------------------------------------------
@@ -197,9 +214,9 @@ def test_index_xml_lists_every_provided_file_and_is_up_to_date():
 
 def test_standin_fails_loudly_on_functions_it_does_not_implement(run, tmp_path):
     script = tmp_path / "uses an unknown function.lua"
-    script.write_text("reaper.ShowConsoleMsg('hello')\nreaper.GetTrack(0, 0)\n")
+    script.write_text("reaper.ShowConsoleMsg('hello')\nreaper.GetTrackColor(0)\n")
     record = run("", {"project_path": str(tmp_path)}, script=script)
-    assert record["returncode"] == 1 and "reaper.GetTrack is not one of the documented" in record["error"]
+    assert record["returncode"] == 1 and "reaper.GetTrackColor is not one of the documented" in record["error"]
     assert record["console"] == "hello"
 
 
@@ -214,10 +231,13 @@ def test_standin_checks_documented_argument_types(run, tmp_path):
 
 
 def test_generate_kick_at_edit_cursor_inserts_a_new_wav_from_the_project_folder(run, daemon, project):
-    record = run("ddbridge - Generate kick at edit cursor.lua", one_track(project, daemon))
+    # REAPER's current (last touched) track is "Other", the selected one "Drums": InsertMedia mode 0
+    # would add to "Other"; the action names the track it captured in the mode's high word
+    scenario = {**one_track(project, daemon), "last_touched": 1}
+    record = run("ddbridge - Generate kick at edit cursor.lua", scenario)
     assert_clean(record)
     ((path, mode),) = calls(record, "InsertMedia")
-    assert mode == 0
+    assert mode == 512 | (1 << 16)
     assert_wav_in(path, project / "Samples" / "Generated" / "kick")
     meta = json.loads(Path(path).with_suffix(".json").read_text())
     assert meta["category"] == "kick" and meta["op"] == "generate"
@@ -309,6 +329,90 @@ def test_daemon_errors_are_shown_in_a_message(run, daemon, project):
     assert message["text"].startswith("ddbridge could not do it (bad_request)") and "gong" in message["text"]
 
 
+def test_a_trimmed_reversed_sped_up_take_sends_only_the_part_the_item_plays(run, daemon, project):
+    source = write_source(project)  # 0.5 s at 8 kHz
+    section = {"offset": 0.1, "length": 0.3, "reverse": True}
+    take = {"file": str(source), "start_offset": 0.05, "playrate": 2.0, "section": section}
+    scenario = {
+        **one_track(project, daemon),
+        "items": [{"track": 2, "position": 4.0, "length": 0.1, "takes": [take], "selected": True}],
+    }
+    record = run("ddbridge - Variate selected item.lua", scenario)
+    assert_clean(record)
+    ((path, mode),) = calls(record, "InsertMedia")
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    # the item plays 0.1 s at rate 2 = 0.2 s of the reversed section [0.1, 0.4] from 0.05 on,
+    # which is the file's [0.15, 0.35] backwards
+    assert meta["source"] == str(source) and meta["source_reverse"] is True and meta["source_playrate"] == 2.0
+    assert meta["source_start"] == pytest.approx(0.15) and meta["source_seconds"] == pytest.approx(0.2)
+    assert sf.info(path).duration <= 0.1 + 1e-3
+    assert record["project"]["tracks"][1]["items"][0]["takes"] == [str(source), path]
+
+
+def test_a_take_that_preserves_pitch_is_sent_unstretched(run, daemon, project):
+    source = write_source(project)
+    take = {"file": str(source), "start_offset": 0.1, "playrate": 0.5, "preserve_pitch": True}
+    scenario = {
+        **one_track(project, daemon),
+        "items": [{"track": 2, "position": 0.0, "length": 0.4, "takes": [take], "selected": True}],
+    }
+    record = run("ddbridge - Variate selected item.lua", scenario)
+    assert_clean(record)
+    ((path, _),) = calls(record, "InsertMedia")
+    meta = json.loads(Path(path).with_suffix(".json").read_text())
+    assert (meta["source_start"], meta["source_reverse"]) == (0.1, False) and "source_playrate" not in meta
+    assert meta["source_seconds"] == pytest.approx(0.2)
+
+
+def unsaved(project: Path, daemon: DaemonProcess, **extra) -> dict:
+    """A project never saved: GetProjectPath gives REAPER's default recording path, EnumProjects no file."""
+    recordings = daemon.allowed / "REAPER Media"
+    recordings.mkdir(exist_ok=True)
+    return {**one_track(project, daemon), "project_path": str(recordings), "project_file": "", **extra}
+
+
+def test_an_unsaved_project_asks_and_no_puts_the_files_in_ddbridges_own_folder(run, daemon, project):
+    record = run("ddbridge - Generate kick at edit cursor.lua", unsaved(project, daemon, mb_answers=[7]))
+    assert record["error"] is None, record["stderr"]
+    (question,) = record["messages"]
+    assert question["type"] == 3 and "has not been saved" in question["text"]
+    ((path, _),) = calls(record, "InsertMedia")
+    assert_wav_in(path, daemon.allowed / "default-project" / "Samples" / "Generated" / "kick")
+    assert not any((daemon.allowed / "REAPER Media").iterdir())
+
+
+def test_an_unsaved_project_can_be_saved_first_or_the_action_cancelled(run, daemon, project, tmp_path):
+    saved = project.parent / "Saved Song.rpp"
+    record = run(
+        "ddbridge - Generate kick at edit cursor.lua", unsaved(project, daemon, mb_answers=[6], save_as=str(saved))
+    )
+    assert record["error"] is None and record["dialogs"] == ["save as"]
+    ((path, _),) = calls(record, "InsertMedia")
+    assert_wav_in(path, project.parent / "Samples" / "Generated" / "kick")
+    for answers in ([2], [6]):  # Cancel; Yes, then Cancel in the Save As dialog
+        record = run("ddbridge - Generate kick at edit cursor.lua", unsaved(project, daemon, mb_answers=answers))
+        assert record["error"] is None and calls(record, "ExecProcess") == [] and calls(record, "InsertMedia") == []
+
+
+def test_two_overlapping_runs_of_an_action_both_finish_without_reapers_dialog(run, daemon, project):
+    action = "ddbridge - Generate kick at edit cursor.lua"
+    record = run(action, {**one_track(project, daemon), "launches": [{"script": "", "at_tick": 3}]})
+    assert record["error"] is None, record["stderr"]
+    assert record["dialogs"] == [] and record["instances"] == 2
+    paths = [args[0] for args in calls(record, "InsertMedia")]
+    assert len(set(paths)) == 2 and calls(record, "set_action_options") == [[3], [3]]
+    assert [len(t["items"]) for t in record["project"]["tracks"]] == [0, 2]
+    jobs = record["extstate"].get("ddbridge.jobs", {})
+    assert set(jobs.values()) <= {"[]"} and not any(key.startswith("alive") for key in jobs)  # nothing left
+
+
+def test_before_reaper_7_03_a_second_run_is_refused_by_reaper_and_the_first_still_finishes(run, daemon, project):
+    scenario = {**one_track(project, daemon), "reaper_version": 7.0, "launches": [{"script": "", "at_tick": 3}]}
+    record = run("ddbridge - Generate kick at edit cursor.lua", scenario)
+    assert record["error"] is None and len(record["dialogs"]) == 1 and record["instances"] == 1
+    assert len(calls(record, "InsertMedia")) == 1
+
+
 # -- failures that must end quickly -----------------------------------------------------------
 
 
@@ -336,6 +440,21 @@ def test_a_missing_ddbridge_command_is_reported_without_starting_anything(run, t
     assert record["error"] is None and calls(record, "ExecProcess") == []
     (message,) = record["messages"]
     assert "does not exist" in message["text"] and "ddbridge - Settings" in message["text"]
+
+
+def test_a_command_that_cannot_start_fails_at_once(run, tmp_path):
+    not_a_program = tmp_path / "ddbridge"
+    not_a_program.write_text("not executable")  # exists, so it passes the lookup, but cannot run
+    scenario = {
+        "project_path": str(tmp_path),
+        "tracks": [{"name": "Drums", "selected": True}],
+        "extstate": {"ddbridge": {"executable": str(not_a_program), "connect_timeout": "30"}},
+    }
+    record = run("ddbridge - Generate kick at edit cursor.lua", scenario)
+    assert record["error"] is None and record["wall"] < 5 and record["ticks"] == 0
+    (message,) = record["messages"]
+    assert "could not be started" in message["text"] and str(not_a_program) in message["text"]
+    assert record["leftovers"] == []
 
 
 def test_nothing_selected_is_explained(run, tmp_path):

@@ -48,14 +48,36 @@ local function is_absolute(path)
   return path:match("^/") or path:match("^%a:[/\\]") or path:match("^\\\\")
 end
 
--- A job request with the project's folder and, when the project fixes one, its sample rate.
-local function job_request(op, fields)
-  local project = reaper.GetProjectPath()
-  if project == "" or not is_absolute(project) then
-    alert("REAPER reports no project media folder ('" .. project .. "'). Save the project first.")
+-- The project's media folder for new files: "" when the user chose ddbridge's own folder for an
+-- unsaved project, nil when the action should stop. GetProjectPath reports the default recording
+-- path for a project that was never saved, so an empty project file name (EnumProjects) is asked about.
+local function project_folder()
+  local _, file = reaper.EnumProjects(-1)
+  if not file or file == "" then
+    local answer = reaper.MB("This project has not been saved yet, so it has no folder of its own.\n\n"
+      .. "Yes: save it now, and new sounds go into its folder.\n"
+      .. "No: put them into ddbridge's own folder (~/Music/ddbridge) this time.\n"
+      .. "Cancel: do nothing.", TITLE, 3)
+    if answer == 7 then return "" end
+    if answer ~= 6 then return nil end
+    reaper.Main_SaveProject(0, true)
+    _, file = reaper.EnumProjects(-1)
+    if not file or file == "" then return nil end
+  end
+  local folder = reaper.GetProjectPath()
+  if not is_absolute(folder) then
+    alert("REAPER reports no project media folder ('" .. folder .. "'). Save the project first.")
     return nil
   end
-  fields.op, fields.project_dir, fields.wait = op, project, true
+  return folder
+end
+
+-- A job request with the project's folder and, when the project fixes one, its sample rate.
+local function job_request(op, fields)
+  local folder = project_folder()
+  if not folder then return nil end
+  fields.op, fields.wait = op, true
+  if folder ~= "" then fields.project_dir = folder end
   if reaper.GetSetProjectInfo(0, "PROJECT_SRATE_USE", 0, false) == 1 then
     fields.sample_rate = math.floor(reaper.GetSetProjectInfo(0, "PROJECT_SRATE", 0, false) + 0.5)
   end
@@ -73,20 +95,38 @@ function actions.describe_error(err)
   return string.format("ddbridge could not do it (%s):\n\n%s", code, message)
 end
 
--- Send `request`; when its files exist call on_files(files, seconds), else explain what failed.
-local function run_job(label, request, on_files)
+-- What each action does with its files once they exist; named so that a job outlives the
+-- instance that started it (see client.lua). Each gets (data, files, seconds).
+local placers = {}
+
+-- The files of a reply, or nil after telling the user what went wrong.
+local function files_of(reply, failure)
+  if not reply then return alert(failure .. "\n\n" .. SETUP_HINT) end
+  if reply.ok ~= true then return alert(actions.describe_error(reply.error)) end
+  if type(reply.files) ~= "table" or #reply.files == 0 then return alert("ddbridge answered without files.") end
+  return reply.files
+end
+
+-- Send `request`; when its files exist, placers[kind](data, files, seconds) puts them into the project.
+local function run_job(label, request, kind, data)
   notify(label .. "...")
-  local started = reaper.time_precise()
-  local ok, problem = client.send(request, {
-    waits = true,
-    on_reply = function(reply)
-      if reply.ok ~= true then return alert(actions.describe_error(reply.error)) end
-      if type(reply.files) ~= "table" or #reply.files == 0 then return alert("ddbridge answered without files.") end
-      on_files(reply.files, reaper.time_precise() - started)
-    end,
-    on_failure = function(text) alert(text .. "\n\n" .. SETUP_HINT) end,
-  })
+  data.started = reaper.time_precise()
+  local ok, problem = client.send(request, { waits = true, handler = "ddbridge.actions." .. kind, data = data })
   if not ok then alert(problem .. "\n\n" .. SETUP_HINT) end
+end
+
+for _, kind in ipairs({ "insert", "sampler", "takes" }) do
+  client.handlers["ddbridge.actions." .. kind] = function(data, reply, failure)
+    local files = files_of(reply, failure)
+    if files then placers[kind](data, files, reaper.time_precise() - data.started) end
+  end
+end
+
+-- REAPER ends a running instance of an action and starts it again when the action is run again
+-- (REAPER 7.03+), instead of asking; the new instance takes over the jobs still waiting.
+local function begin()
+  if reaper.set_action_options then reaper.set_action_options(1 | 2) end
+  client.resume()
 end
 
 local function selected_track()
@@ -95,94 +135,151 @@ local function selected_track()
   return track
 end
 
-local function still_there(pointer, kind, files)
-  if reaper.ValidatePtr2(0, pointer, kind) then return true end
-  local what = kind == "MediaTrack*" and "track" or "item"
-  alert("The " .. what .. " was removed while ddbridge worked. The new file is:\n\n" .. files[1].path)
-  return false
+local function track_by_guid(guid)
+  for i = 0, reaper.CountTracks(0) - 1 do
+    local track = reaper.GetTrack(0, i)
+    if reaper.GetTrackGUID(track) == guid then return track end
+  end
 end
 
---- Generate one sound of `category` (asked when nil) and insert it on the selected track at the
--- edit cursor, both as they were when the action ran.
+local function item_by_guid(guid)
+  for i = 0, reaper.CountMediaItems(0) - 1 do
+    local item = reaper.GetMediaItem(0, i)
+    if select(2, reaper.GetSetMediaItemInfo_String(item, "GUID", "", false)) == guid then return item end
+  end
+end
+
+local function gone(what, files)
+  alert("The " .. what .. " was removed while ddbridge worked. The new file is:\n\n" .. files[1].path)
+end
+
+--- Generate one sound of `category` (asked when nil) and insert it at the edit cursor on the
+-- track selected when the action ran, both as they were then.
 function actions.generate_at_cursor(category)
+  begin()
   local track = selected_track()
   if not track then return end
   category = category or ask_category()
   if not category then return end
-  local position = reaper.GetCursorPosition()
   local request = job_request("generate", { category = category })
   if not request then return end
-  run_job("generating " .. category, request, function(files, seconds)
-    if not still_there(track, "MediaTrack*", files) then return end
-    reaper.Undo_BeginBlock()
-    reaper.SetOnlyTrackSelected(track)
-    reaper.SetEditCurPos(position, false, false)
-    reaper.InsertMedia(files[1].path, 0)
-    reaper.Undo_EndBlock("ddbridge: generate " .. category .. " at edit cursor", -1)
-    reaper.UpdateArrange()
-    notify(string.format("inserted %s (%.1f s)", files[1].path, seconds))
-  end)
+  local data = { track = reaper.GetTrackGUID(track), position = reaper.GetCursorPosition(), category = category }
+  run_job("generating " .. category, request, "insert", data)
+end
+
+function placers.insert(data, files, seconds)
+  local track = track_by_guid(data.track)
+  if not track then return gone("track", files) end
+  -- mode 0 adds to REAPER's current (last touched) track; 512 with the track's index in the high
+  -- word adds to that track whatever the user touched meanwhile
+  local index = math.floor(reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER")) - 1
+  reaper.Undo_BeginBlock()
+  reaper.SetEditCurPos(data.position, false, false)
+  reaper.InsertMedia(files[1].path, 512 | (index << 16))
+  reaper.Undo_EndBlock("ddbridge: generate " .. data.category .. " at edit cursor", -1)
+  reaper.UpdateArrange()
+  notify(string.format("inserted %s (%.1f s)", files[1].path, seconds))
 end
 
 --- Generate one sound (category asked) and load it into the first ReaSamplOmatic5000 on the
 -- selected track, adding one when the track has none.
 function actions.generate_into_sampler()
+  begin()
   local track = selected_track()
   if not track then return end
   local category = ask_category()
   if not category then return end
   local request = job_request("generate", { category = category })
   if not request then return end
-  run_job("generating " .. category .. " for ReaSamplOmatic5000", request, function(files, seconds)
-    if not still_there(track, "MediaTrack*", files) then return end
-    reaper.Undo_BeginBlock()
-    -- instantiate > 0: reuse the first instance, add one only if none is found (< 0 would always add)
-    local fx = reaper.TrackFX_AddByName(track, RS5K, false, 1)
-    local loaded = fx >= 0
-      and reaper.TrackFX_SetNamedConfigParm(track, fx, "FILE0", files[1].path)
-      and reaper.TrackFX_SetNamedConfigParm(track, fx, "DONE", "")
-    reaper.Undo_EndBlock("ddbridge: load generated " .. category .. " into ReaSamplOmatic5000", -1)
-    if not loaded then
-      return alert("Could not load the new sound into ReaSamplOmatic5000. The file is:\n\n" .. files[1].path)
-    end
-    notify(string.format("loaded %s into ReaSamplOmatic5000 (%.1f s)", files[1].path, seconds))
-  end)
+  local label = "generating " .. category .. " for ReaSamplOmatic5000"
+  run_job(label, request, "sampler", { track = reaper.GetTrackGUID(track), category = category })
 end
 
--- The first selected item and the audio file of its active take, or nil and why not.
+function placers.sampler(data, files, seconds)
+  local track = track_by_guid(data.track)
+  if not track then return gone("track", files) end
+  reaper.Undo_BeginBlock()
+  -- instantiate > 0: reuse the first instance, add one only if none is found (< 0 would always add)
+  local fx = reaper.TrackFX_AddByName(track, RS5K, false, 1)
+  local loaded = fx >= 0
+    and reaper.TrackFX_SetNamedConfigParm(track, fx, "FILE0", files[1].path)
+    and reaper.TrackFX_SetNamedConfigParm(track, fx, "DONE", "")
+  reaper.Undo_EndBlock("ddbridge: load generated " .. data.category .. " into ReaSamplOmatic5000", -1)
+  if not loaded then
+    return alert("Could not load the new sound into ReaSamplOmatic5000. The file is:\n\n" .. files[1].path)
+  end
+  notify(string.format("loaded %s into ReaSamplOmatic5000 (%.1f s)", files[1].path, seconds))
+end
+
+-- The audio file behind a take's source and the part of it the item plays: {source, source_start,
+-- source_seconds, source_reverse, source_playrate}, or nil and why not. A reversed take or a
+-- section plays a section source, whose file name is "" and whose parent holds the file.
+local function take_source(item, take)
+  local source = reaper.GetMediaItemTake_Source(take)
+  local start = math.max(0, reaper.GetMediaItemTakeInfo_Value(take, "D_STARTOFFS"))
+  local playrate = reaper.GetMediaItemTakeInfo_Value(take, "D_PLAYRATE")
+  local seconds = reaper.GetMediaItemInfo_Value(item, "D_LENGTH") * playrate -- in source time
+  local reverse = false
+  local path = reaper.GetMediaSourceFileName(source)
+  while path == "" do
+    local parent = reaper.GetMediaSourceParent(source)
+    if not parent then return nil, "The selected item's active take has no audio file (MIDI or empty)." end
+    local is_section, offset, length, reversed = reaper.PCM_Source_GetSectionInfo(source)
+    if is_section then
+      start = reversed and offset + math.max(0, length - start - seconds) or offset + start
+      seconds = math.min(seconds, length)
+      reverse = reverse ~= reversed
+    end
+    source, path = parent, reaper.GetMediaSourceFileName(parent)
+  end
+  if not is_absolute(path) then path = reaper.GetProjectPath() .. package.config:sub(1, 1) .. path end
+  local region = { source = path, source_start = start, source_seconds = seconds, source_reverse = reverse }
+  -- with "preserve pitch" the take is stretched, which the daemon cannot do: send it unstretched
+  if reaper.GetMediaItemTakeInfo_Value(take, "B_PPITCH") == 0 then region.source_playrate = playrate end
+  return region
+end
+
+-- The first selected item and the part of its active take's audio it plays, or nil and why not.
 local function selected_source()
   local item = reaper.GetSelectedMediaItem(0, 0)
   if not item then return nil, "Select an audio item first." end
   local take = reaper.GetActiveTake(item)
   if not take then return nil, "The selected item has no take." end
-  local path = reaper.GetMediaSourceFileName(reaper.GetMediaItemTake_Source(take))
-  if path == "" then return nil, "The selected item's active take has no audio file (MIDI or empty)." end
-  if not is_absolute(path) then path = reaper.GetProjectPath() .. package.config:sub(1, 1) .. path end
-  return item, path
+  local region, problem = take_source(item, take)
+  if not region then return nil, problem end
+  return item, region
 end
 
---- Send the selected item's audio as the prompt; add each of the `count` variations to the
--- item as a new take (the last one becomes the active take). `strength` nil: the daemon's default.
+--- Send the part of the selected item's audio it plays as the prompt; add each of the `count`
+-- variations to the item as a new take (the last one becomes the active take). `strength` nil:
+-- the daemon's default.
 function actions.variate(count, strength)
-  local item, path = selected_source()
-  if not item then return alert(path) end
-  local request = job_request("variate", { source = path, count = count, strength = strength })
+  begin()
+  local item, region = selected_source()
+  if not item then return alert(region) end
+  region.count, region.strength = count, strength
+  local request = job_request("variate", region)
   if not request then return end
   local label = count == 1 and "a variation" or (count .. " variations")
-  run_job("making " .. label .. " of " .. path, request, function(files, seconds)
-    if not still_there(item, "MediaItem*", files) then return end
-    reaper.Undo_BeginBlock()
-    reaper.SelectAllMediaItems(0, false)
-    reaper.SetMediaItemSelected(item, true)
-    for _, file in ipairs(files) do reaper.InsertMedia(file.path, 3) end
-    reaper.Undo_EndBlock("ddbridge: " .. label .. " as new takes", -1)
-    reaper.UpdateArrange()
-    notify(string.format("added %d take(s) (%.1f s)", #files, seconds))
-  end)
+  local guid = select(2, reaper.GetSetMediaItemInfo_String(item, "GUID", "", false))
+  run_job("making " .. label .. " of " .. region.source, request, "takes", { item = guid, label = label })
+end
+
+function placers.takes(data, files, seconds)
+  local item = item_by_guid(data.item)
+  if not item then return gone("item", files) end
+  reaper.Undo_BeginBlock()
+  reaper.SelectAllMediaItems(0, false)
+  reaper.SetMediaItemSelected(item, true)
+  for _, file in ipairs(files) do reaper.InsertMedia(file.path, 3) end
+  reaper.Undo_EndBlock("ddbridge: " .. data.label .. " as new takes", -1)
+  reaper.UpdateArrange()
+  notify(string.format("added %d take(s) (%.1f s)", #files, seconds))
 end
 
 --- Ask how many variations and how strong, then run actions.variate.
 function actions.variations_dialog()
+  begin()
   local last = reaper.GetExtState(client.SECTION, "variations")
   local default = last ~= "" and last or "4,0.7"
   local ok, answer = reaper.GetUserInputs("ddbridge: variations", 2, "How many (1-16):,Strength (0-1):", default)
@@ -197,6 +294,7 @@ end
 
 --- Edit the settings, then check that the daemon answers.
 function actions.settings_dialog()
+  begin()
   local keys = { "executable", "endpoint", "connect_timeout", "job_timeout" }
   local current = {}
   for i, key in ipairs(keys) do current[i] = client.setting(key) end

@@ -115,12 +115,123 @@ function client.new_id()
   return string.format("reaper-%d-%08x", os.time(), math.random(0, 0x7fffffff))
 end
 
+-- Jobs that wait for their reply. Each script instance polls its own with one reaper.defer loop.
+-- Jobs started with a `handler` name are also kept in a (non-persistent) ExtState list per action,
+-- so that when REAPER ends an instance because the same action runs again (set_action_options 1|2,
+-- REAPER 7.03+), the new instance takes them over once the old one has stopped beating.
+local JOBS = "ddbridge.jobs"
+local ADOPT_AFTER = 1.0 -- seconds without a heartbeat after which an instance counts as ended
+
+--- Completion handlers for resumable jobs: name -> function(data, reply, failure_text).
+client.handlers = {}
+
+local active = {}       -- this instance's jobs
+local polling = false
+local instance = nil    -- this instance's id (its heartbeat key)
+
+local function action_key()
+  return (select(2, reaper.get_action_context()))
+end
+
+local function stored_jobs()
+  local text = reaper.GetExtState(JOBS, action_key())
+  if text == "" then return {} end
+  local ok, list = pcall(json.decode, text)
+  return ok and type(list) == "table" and list or {}
+end
+
+local function store_jobs(list)
+  reaper.SetExtState(JOBS, action_key(), json.encode(json.as_array(list)), false)
+end
+
+local function heartbeat_age(owner)
+  local beat = tonumber(reaper.GetExtState(JOBS, "alive " .. tostring(owner)))
+  return beat and reaper.time_precise() - beat or math.huge
+end
+
+-- Take over stored jobs whose instance has ended; returns every stored job of this action.
+local function adopt()
+  local list, changed = stored_jobs(), false
+  for _, job in ipairs(list) do
+    if job.owner ~= instance and heartbeat_age(job.owner) > ADOPT_AFTER then
+      reaper.DeleteExtState(JOBS, "alive " .. tostring(job.owner), false)
+      job.owner, changed = instance, true
+      active[#active + 1] = job
+    end
+  end
+  if changed then store_jobs(list) end
+  return list
+end
+
+local function forget(job)
+  if not job.handler then return end
+  local kept = {}
+  for _, other in ipairs(stored_jobs()) do if other.reply ~= job.reply then kept[#kept + 1] = other end end
+  store_jobs(kept)
+end
+
+local function finish(job, reply, failure)
+  forget(job)
+  if not job.handler then
+    if reply then return job.on_reply(reply) end
+    return job.on_failure(failure)
+  end
+  local handler = client.handlers[job.handler]
+  if not handler then return reaper.ShowConsoleMsg("ddbridge: no handler '" .. job.handler .. "' for a job\n") end
+  handler(job.data, reply, failure)
+end
+
+-- true once the job is over, with its reply or the reason there is none.
+local function check(job)
+  local reply_text = read_file(job.reply)
+  if reply_text then
+    os.remove(job.reply)
+    os.remove(job.request)
+    local decoded, reply = pcall(json.decode, reply_text)
+    if not decoded then return true, nil, "ddbridge sent a reply that is not JSON: " .. reply end
+    return true, reply
+  elseif reaper.time_precise() > job.deadline then
+    os.remove(job.request)
+    return true, nil, string.format("No answer from the ddbridge command within %g s.\n\nCommand: %s", job.allowed, job.cmd)
+  end
+  return false
+end
+
+local function poll()
+  reaper.SetExtState(JOBS, "alive " .. instance, tostring(reaper.time_precise()), false)
+  local others = 0
+  for _, job in ipairs(adopt()) do if job.owner ~= instance then others = others + 1 end end
+  local i = 1
+  while active[i] do
+    local job = active[i]
+    local done, reply, failure = check(job)
+    if done then
+      table.remove(active, i)
+      finish(job, reply, failure) -- may start another job (appended to `active`)
+    else
+      i = i + 1
+    end
+  end
+  if #active > 0 or others > 0 then return reaper.defer(poll) end
+  polling = false
+  reaper.DeleteExtState(JOBS, "alive " .. instance, false)
+end
+
+--- Poll (once per instance) for this instance's jobs and for the stored jobs of this action.
+function client.resume()
+  instance = instance or client.new_id()
+  if polling or (#active == 0 and #stored_jobs() == 0) then return end
+  polling = true
+  reaper.defer(poll)
+end
+
 --- Send one request to the daemon in the background.
 -- `message` is a table (written as JSON; "v" and "id" are added when missing) or a string sent as is.
--- `handlers.on_reply(reply)` gets the daemon's reply (ok or not, or an "unavailable" error
--- reply when the daemon is down); `handlers.on_failure(text)` is called when no reply comes
--- back at all (the helper could not start, or exceeded every timeout).
--- `handlers.waits` tells whether the request waits for a job (longer deadline).
+-- `handlers.waits` tells whether the request waits for a job (longer deadline). The outcome goes
+-- either to `handlers.handler` (a name in client.handlers, called with `handlers.data`, the reply
+-- or nil, and a failure text; such a job survives the action being run again) or to the functions
+-- `handlers.on_reply(reply)` (the daemon's reply, ok or not, or an "unavailable" error reply when
+-- the daemon is down) and `handlers.on_failure(text)` (no reply at all: every timeout passed).
 -- Returns true once started, or nil and a message saying why it could not start.
 function client.send(message, handlers)
   local text = message
@@ -132,8 +243,8 @@ function client.send(message, handlers)
   local executable, problem = client.find_executable()
   if not executable then return nil, problem end
   local connect, bad_connect = client.seconds("connect_timeout")
-  local job, bad_job = client.seconds("job_timeout")
-  if not (connect and job) then return nil, bad_connect or bad_job end
+  local job_seconds, bad_job = client.seconds("job_timeout")
+  if not (connect and job_seconds) then return nil, bad_connect or bad_job end
 
   local base = temp_dir() .. SEP .. "ddbridge-" .. client.new_id()
   local request_path, reply_path = base .. ".request.json", base .. ".reply.json"
@@ -145,36 +256,35 @@ function client.send(message, handlers)
     "--result-file", reply_path,
     "--endpoint", client.setting("endpoint"),
     "--timeout", connect, "--retries", 1,
-    "--job-timeout", job,
+    "--job-timeout", job_seconds,
   })
   if not ok then
     os.remove(request_path)
     return nil, cmd
   end
-  reaper.ExecProcess(cmd, WINDOWS and -2 or -1) -- no wait (-2: and minimize, so no console window shows)
-
-  local allowed = STARTUP_GRACE + connect + (handlers.waits and job or connect)
-  local deadline = reaper.time_precise() + allowed
-  local function poll()
-    local reply_text = read_file(reply_path)
-    if reply_text then
-      os.remove(reply_path)
-      os.remove(request_path)
-      local decoded, reply = pcall(json.decode, reply_text)
-      if not decoded then
-        handlers.on_failure("ddbridge sent a reply that is not JSON: " .. reply)
-      else
-        handlers.on_reply(reply)
-      end
-    elseif reaper.time_precise() > deadline then
-      os.remove(request_path)
-      local text = "No answer from the ddbridge command within %g s.\n\nCommand: %s"
-      handlers.on_failure(string.format(text, allowed, cmd))
-    else
-      reaper.defer(poll)
-    end
+  -- no wait (-2: and minimize, so no console window shows); nil when the command cannot start at all
+  if reaper.ExecProcess(cmd, WINDOWS and -2 or -1) == nil then
+    os.remove(request_path)
+    return nil, "The ddbridge command could not be started:\n\n" .. cmd
   end
-  reaper.defer(poll)
+
+  local allowed = STARTUP_GRACE + connect + (handlers.waits and job_seconds or connect)
+  instance = instance or client.new_id()
+  reaper.SetExtState(JOBS, "alive " .. instance, tostring(reaper.time_precise()), false) -- not adoptable
+  local job = {
+    request = request_path, reply = reply_path, cmd = cmd, allowed = allowed,
+    deadline = reaper.time_precise() + allowed, owner = instance,
+    handler = handlers.handler, data = handlers.data,
+  }
+  if job.handler then
+    local list = stored_jobs()
+    list[#list + 1] = job
+    store_jobs(list)
+  else
+    job.on_reply, job.on_failure = handlers.on_reply, handlers.on_failure
+  end
+  active[#active + 1] = job
+  client.resume()
   return true
 end
 

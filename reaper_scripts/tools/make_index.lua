@@ -2,12 +2,14 @@
 -- Writes reaper_scripts/index.xml (the ReaPack repository index) from the headers of
 -- reaper_scripts/ddbridge.lua, the package file: @description, @version, @author, @about and
 -- @provides ("[main] source > installed name" installs one file under several action names).
+-- Every source URL is pinned: the raw file of the repository at a release tag or commit, as
+-- ReaTeam's index does, so a published index never changes under its users.
 --
--- usage: lua5.4 reaper_scripts/tools/make_index.lua [--base-url URL] [--check]
---   --base-url  where the raw files are published (default: BASE_URL below)
---   --check     exit 1 if index.xml differs from what would be written
-
-local BASE_URL = "https://raw.githubusercontent.com/ddbridge/ddbridge/main/reaper_scripts/"
+-- usage: lua5.4 reaper_scripts/tools/make_index.lua [--repository URL] [--ref TAG|COMMIT] [--check | --import-url]
+--   --repository  https://github.com/<owner>/<name> (default: reaper_scripts/release.json)
+--   --ref         the release tag (v<@version>) or a 40-digit commit (default: release.json)
+--   --check       exit 1 if index.xml differs from what would be written
+--   --import-url  print the URL users paste into ReaPack's "Import repositories"
 
 local root = (arg[0]:match("^(.*[/\\])") or "./") .. "../"
 
@@ -89,19 +91,45 @@ local function index(base)
   }, "\n")
 end
 
-local base, check = BASE_URL, false
+local function read_release()
+  local json = dofile(root .. "ddbridge/json.lua")
+  return json.decode(read(root .. "release.json"))
+end
+
+local release = read_release()
+local repository, ref, mode = release.repository, release.ref, "write"
 local i = 1
 while arg[i] do
-  if arg[i] == "--check" then
-    check = true
-  elseif arg[i] == "--base-url" and arg[i + 1] then
-    base, i = arg[i + 1]:gsub("/*$", "/"), i + 1
+  if arg[i] == "--check" or arg[i] == "--import-url" then
+    mode = arg[i]:sub(3)
+  elseif (arg[i] == "--repository" or arg[i] == "--ref") and arg[i + 1] then
+    if arg[i] == "--ref" then ref = arg[i + 1] else repository = arg[i + 1] end
+    i = i + 1
   else
-    io.stderr:write("usage: lua5.4 make_index.lua [--base-url URL] [--check]\n")
+    io.stderr:write("usage: lua5.4 make_index.lua [--repository URL] [--ref TAG|COMMIT] [--check | --import-url]\n")
     os.exit(2)
   end
   i = i + 1
 end
+
+local function fail(text)
+  io.stderr:write(text, "\n")
+  os.exit(2)
+end
+
+local owner, name = tostring(repository):match("^https://github%.com/([%w%-_.]+)/([%w%-_.]+)$")
+if not owner then fail("the repository must be https://github.com/<owner>/<name>, not " .. tostring(repository)) end
+local version = headers(read(root .. "ddbridge.lua")).version[1]
+if ref ~= "v" .. version and not tostring(ref):match("^" .. string.rep("%x", 40) .. "$") then
+  fail(string.format("ref must be the release tag v%s (@version of ddbridge.lua) or a 40-digit commit, not '%s':"
+    .. " a branch would change under ReaPack's users", version, tostring(ref)))
+end
+local base = string.format("https://raw.githubusercontent.com/%s/%s/%s/reaper_scripts/", owner, name, ref)
+if mode == "import-url" then
+  print(base .. "index.xml")
+  os.exit(0)
+end
+local check = mode == "check"
 
 local text = index(base)
 local path = root .. "index.xml"

@@ -5,7 +5,10 @@
 --
 -- usage: lua5.4 run.lua SCENARIO.json RECORD.json
 --
--- SCENARIO: {"script": path of the script, "project_path": ..., "project_srate": 48000 | null,
+-- SCENARIO: {"script": path of the script, "project_path": ..., "project_file": .rpp path ("" unsaved),
+--   "save_as": .rpp path the Save As dialog returns, "mb_answers": [MB return values],
+--   "last_touched": 1-based track index, "launches": [{"script", "at_tick"}], "reaper_version": 7.03,
+--   "project_srate": 48000 | null,
 --   "cursor": seconds, "tracks": [{"name", "selected", "fx": [names]}],
 --   "items": [{"track": 1-based index, "position", "takes": [files], "selected"}],
 --   "extstate": {section: {key: value}}, "user_inputs": [{"ok": bool, "answer": csv}],
@@ -24,33 +27,86 @@ end
 
 local scenario = json.decode(read(arg[1]))
 local api, state = standin.new(scenario, json)
-reaper = api -- a global, as in REAPER
 
-local started = standin.now()
-local err
-local chunk, load_err = loadfile(scenario.script)
-if not chunk then
-  err = load_err
-else
-  local ok, e = xpcall(chunk, debug.traceback)
-  if not ok then err = e end
+-- Each run of a script is an instance with its own Lua globals and modules, as in REAPER; they
+-- share the `reaper` table (one REAPER). Launching a script while an instance of it still defers is
+-- what REAPER's task control handles: set_action_options(1) ends the old instance (|2: and starts
+-- the new one); without it REAPER asks in a dialog ("script is already running"), recorded here.
+local instances = {}
+
+local function new_environment(script_path)
+  local env = setmetatable({ reaper = api }, { __index = _G })
+  env._G = env
+  local pkg = setmetatable({ loaded = {} }, { __index = package })
+  pkg.path = package.path
+  env.package = pkg
+  env.require = function(name)
+    if pkg.loaded[name] ~= nil then return pkg.loaded[name] end
+    local file = assert(package.searchpath(name, pkg.path))
+    local module = assert(loadfile(file, "t", env))(name)
+    pkg.loaded[name] = module == nil and true or module
+    return pkg.loaded[name]
+  end
+  return env
 end
 
+local function running(script_path)
+  for _, d in ipairs(state.defers) do
+    if d.instance and d.instance.script == script_path and not d.instance.ended then return d.instance end
+  end
+end
+
+local function launch(script_path)
+  local previous = running(script_path)
+  if previous then
+    local options = previous.options or 0
+    if options & 1 == 0 then
+      state.dialogs[#state.dialogs + 1] = "already running: " .. script_path
+      return nil
+    end
+    previous.ended = true -- REAPER stops its deferred functions
+    if options & 2 == 0 then return nil end
+  end
+  local instance = { script = script_path, env = new_environment(script_path) }
+  instances[#instances + 1] = instance
+  local chunk, load_err = loadfile(script_path, "t", instance.env)
+  if not chunk then return load_err end
+  state.instance = instance
+  local ok, e = xpcall(chunk, debug.traceback)
+  state.instance = nil
+  if not ok then return e end
+end
+
+local started = standin.now()
+local err = launch(scenario.script)
+local later = {} -- {script, at_tick}: the same or other actions run while the first still works
+for _, l in ipairs(scenario.launches or {}) do later[#later + 1] = l end
+
 local ticks = 0
-while not err and #state.defers > 0 do
+while not err and (#state.defers > 0 or #later > 0) do
   if standin.now() - started > (scenario.max_seconds or 60) then
     err = string.format("the script was still deferring after %g s", scenario.max_seconds or 60)
     break
   end
   os.execute("sleep 0.03")
+  ticks = ticks + 1
+  for i = #later, 1, -1 do
+    if later[i].at_tick <= ticks then
+      local script = table.remove(later, i).script
+      err = err or launch(script ~= "" and script or scenario.script) -- "": the same action again
+    end
+  end
   local batch = state.defers
   state.defers = {}
-  ticks = ticks + 1
-  for _, fn in ipairs(batch) do
-    local ok, e = xpcall(fn, debug.traceback)
-    if not ok then
-      err = e
-      break
+  for _, d in ipairs(batch) do
+    if not (d.instance and d.instance.ended) then
+      state.instance = d.instance
+      local ok, e = xpcall(d.fn, debug.traceback)
+      state.instance = nil
+      if not ok then
+        err = e
+        break
+      end
     end
   end
 end
@@ -65,6 +121,8 @@ local record = {
   console = table.concat(state.console),
   messages = json.as_array(state.messages),
   prompts = json.as_array(state.prompts or {}),
+  dialogs = json.as_array(state.dialogs),
+  instances = #instances,
   undo_blocks = json.as_array(state.undo_blocks),
   extstate = state.extstate,
   project = state.snapshot(),

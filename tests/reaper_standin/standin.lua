@@ -20,7 +20,12 @@ function standin.new(scenario, json)
   local state = {
     calls = {}, console = {}, messages = {}, extstate = {}, defers = {}, undo_depth = 0, undo_blocks = {},
     cursor = scenario.cursor or 0.0, tracks = {}, items = {}, serial = 0, inputs = scenario.user_inputs or {},
+    answers = scenario.mb_answers or {}, dialogs = {}, project_path = scenario.project_path,
+    -- the project's .rpp file; "" while it has never been saved
+    project_file = scenario.project_file or ((scenario.project_path or "") .. "/project.rpp"),
+    instance = nil, -- the script instance whose code runs now (run.lua sets it)
   }
+  local version = scenario.reaper_version or 7.03
   for section, keys in pairs(scenario.extstate or {}) do
     state.extstate[section] = {}
     for key, value in pairs(keys) do state.extstate[section][key] = value end
@@ -31,11 +36,27 @@ function standin.new(scenario, json)
     fields.serial, fields.alive = state.serial, true
     return pointer(kind, fields)
   end
-  local function new_take(file)
-    return new_pointer("MediaItem_Take", { source = new_pointer("PCM_source", { file = file }) })
+  -- A take: a file, or {file, start_offset, playrate, preserve_pitch, section = {offset, length, reverse}}
+  -- (a section or reversed take plays a "SECTION" source whose parent is the file's source).
+  local function new_take(spec)
+    if type(spec) == "string" then spec = { file = spec } end
+    local source = new_pointer("PCM_source", { file = spec.file })
+    if spec.section then
+      local sec = spec.section
+      source = new_pointer("PCM_source", {
+        file = "", parent = source, offset = sec.offset or 0.0, length = sec.length, reverse = sec.reverse == true,
+      })
+    end
+    return new_pointer("MediaItem_Take", {
+      source = source, start_offset = spec.start_offset or 0.0, playrate = spec.playrate or 1.0,
+      preserve_pitch = spec.preserve_pitch == true,
+    })
   end
-  local function new_item(track, position, files)
-    local item = new_pointer("MediaItem", { track = track, position = position, takes = {}, selected = false })
+  local function new_item(track, position, files, length)
+    local item = new_pointer("MediaItem", {
+      track = track, position = position, takes = {}, selected = false, length = length or 1.0,
+      guid = string.format("{00000000-0000-0000-0000-%012d}", state.serial + 1),
+    })
     for _, file in ipairs(files) do item.takes[#item.takes + 1] = new_take(file) end
     item.active = #item.takes > 0 and 1 or nil
     state.items[#state.items + 1] = item
@@ -43,18 +64,26 @@ function standin.new(scenario, json)
   end
   for i, spec in ipairs(scenario.tracks or {}) do
     local name = spec.name or ("Track " .. i)
-    local track = new_pointer("MediaTrack", { name = name, selected = spec.selected == true, fx = {} })
+    local track = new_pointer("MediaTrack", {
+      name = name, selected = spec.selected == true, fx = {}, guid = string.format("{TRACK-%04d}", i),
+    })
     for _, fx in ipairs(spec.fx or {}) do track.fx[#track.fx + 1] = { name = fx, config = {} } end
     state.tracks[i] = track
   end
   for _, spec in ipairs(scenario.items or {}) do
-    local item = new_item(state.tracks[spec.track], spec.position or 0.0, spec.takes or {})
+    local item = new_item(state.tracks[spec.track], spec.position or 0.0, spec.takes or {}, spec.length)
     item.selected = spec.selected == true
   end
+  -- REAPER's current track (the last touched one), where InsertMedia mode 0 adds; by default the
+  -- first selected track
+  state.touched = state.tracks[scenario.last_touched or 0]
+  for _, t in ipairs(state.tracks) do if not state.touched and t.selected then state.touched = t end end
 
   -- argument checking ---------------------------------------------------------------------
   local function type_ok(value, wanted)
-    if wanted == "ReaProject" then return value == 0 or value == nil end -- 0 (or nil): the active project
+    if wanted == "ReaProject" then -- 0 (or nil): the active project; or the pointer EnumProjects gives
+      return value == 0 or value == nil or (type(value) == "table" and value.kind == "ReaProject")
+    end
     if wanted == "integer" then return math.type(value) == "integer" end
     if wanted == "number" then return type(value) == "number" end
     if wanted == "identifier" then return type(value) == "table" and value.serial ~= nil end
@@ -102,17 +131,31 @@ function standin.new(scenario, json)
   -- general --------------------------------------------------------------------------------
   -- boolean is_new_value, string filename, integer sectionID, integer cmdID, integer mode,
   -- integer resolution, integer val, string contextstr = reaper.get_action_context()
-  def("get_action_context", {}, function() return false, scenario.script, 0, 54321, -1, -1, -1, "" end)
+  def("get_action_context", {}, function()
+    return false, state.instance and state.instance.script or scenario.script, 0, 54321, -1, -1, -1, ""
+  end)
   -- boolean reaper.defer(function function)
-  def("defer", { "function" }, function(fn) state.defers[#state.defers + 1] = fn return true end)
+  def("defer", { "function" }, function(fn)
+    state.defers[#state.defers + 1] = { fn = fn, instance = state.instance }
+    return true
+  end)
+  -- reaper.set_action_options(integer flag) (REAPER 7.03+): &1 = end this instance when the action
+  -- runs again, &2 = and then start the new one; &4/&8 = toggle state on/off
+  def("set_action_options", { "integer" }, function(flag)
+    if state.instance then state.instance.options = flag end
+  end)
   -- number reaper.time_precise()
   def("time_precise", {}, function() return standin.now() end)
   -- reaper.ShowConsoleMsg(string msg)
   def("ShowConsoleMsg", { "string" }, function(msg) state.console[#state.console + 1] = msg end)
   -- integer reaper.MB(string msg, string title, integer type): 0=OK ... returns 1=OK
-  def("MB", { "string", "string", "integer" }, function(msg, title)
-    state.messages[#state.messages + 1] = { title = title, text = msg }
-    return 1
+  -- type: 0 = OK, 1 = OK/Cancel, 3 = Yes/No/Cancel, 4 = Yes/No ...; returns 1 OK, 2 Cancel, 6 Yes, 7 No
+  def("MB", { "string", "string", "integer" }, function(msg, title, kind)
+    state.messages[#state.messages + 1] = { title = title, text = msg, type = kind }
+    if kind == 0 then return 1 end
+    local answer = table.remove(state.answers, 1)
+    if not answer then error("the script asked a question ('" .. msg .. "') that the scenario did not expect", 2) end
+    return answer
   end)
   -- boolean retval, string retvals_csv =
   --   reaper.GetUserInputs(string title, integer num_inputs, string captions_csv, string retvals_csv)
@@ -137,10 +180,20 @@ function standin.new(scenario, json)
     state.extstate[section] = state.extstate[section] or {}
     state.extstate[section][key] = value
   end)
-  -- string reaper.ExecProcess(string cmdline, integer timeoutmsec): -1 = no wait, -2 = no wait and minimize
+  -- reaper.DeleteExtState(string section, string key, boolean persist)
+  def("DeleteExtState", { "string", "string", "boolean" }, function(section, key)
+    if state.extstate[section] then state.extstate[section][key] = nil end
+  end)
+  -- string reaper.ExecProcess(string cmdline, integer timeoutmsec): -1 = no wait, -2 = no wait and
+  -- minimize. "Returns NULL on total failure": here, when the program cannot be started.
   def("ExecProcess", { "string", "integer" }, function(cmdline, timeout)
     if timeout ~= -1 and timeout ~= -2 then
       error("the scripts must not wait for a process (timeoutmsec " .. timeout .. ")", 2)
+    end
+    local program = standin.split(cmdline)[1]
+    if not (program and os.execute("test -f '" .. program:gsub("'", "'\\''") .. "' -a -x '"
+      .. program:gsub("'", "'\\''") .. "'")) then
+      return nil
     end
     return standin.spawn(cmdline) and "0\n" or nil
   end)
@@ -149,7 +202,24 @@ function standin.new(scenario, json)
 
   -- project ----------------------------------------------------------------------------------
   -- string buf = reaper.GetProjectPath()
-  def("GetProjectPath", {}, function() return scenario.project_path end)
+  -- For a project that was never saved: the default recording path, not "" (REAPER's behaviour).
+  def("GetProjectPath", {}, function() return state.project_path end)
+  local project = pointer("ReaProject", { serial = 0 })
+  -- ReaProject retval, string projfn = reaper.EnumProjects(integer idx): idx -1 = the current project
+  def("EnumProjects", { "integer" }, function(idx)
+    if idx == -1 or idx == 0 then return project, state.project_file end
+    return nil, ""
+  end)
+  -- reaper.Main_SaveProject(ReaProject proj, boolean forceSaveAsIn): an unsaved project (or
+  -- forceSaveAs) shows the Save As dialog; the scenario's `save_as` is what the user picks (none: cancel)
+  def("Main_SaveProject", { "ReaProject", "boolean" }, function(_, force)
+    if state.project_file ~= "" and not force then return end
+    state.dialogs[#state.dialogs + 1] = "save as"
+    if scenario.save_as then
+      state.project_file = scenario.save_as
+      state.project_path = scenario.save_as:match("^(.*)/[^/]*$")
+    end
+  end)
   -- number reaper.GetSetProjectInfo(ReaProject project, string desc, number value, boolean is_set)
   def("GetSetProjectInfo", { "ReaProject", "string", "number", "boolean" }, function(_, desc, _, is_set)
     if is_set then error("the scripts only read project settings", 2) end
@@ -180,16 +250,32 @@ function standin.new(scenario, json)
   -- tracks -----------------------------------------------------------------------------------
   -- MediaTrack reaper.GetSelectedTrack(ReaProject proj, integer seltrackidx)
   def("GetSelectedTrack", { "ReaProject", "integer" }, function(_, idx) return selected(state.tracks)[idx + 1] end)
+  -- integer reaper.CountTracks(ReaProject proj)
+  def("CountTracks", { "ReaProject" }, function() return #state.tracks end)
+  -- MediaTrack reaper.GetTrack(ReaProject proj, integer trackidx)
+  def("GetTrack", { "ReaProject", "integer" }, function(_, idx) return state.tracks[idx + 1] end)
+  -- string GUID = reaper.GetTrackGUID(MediaTrack tr)
+  def("GetTrackGUID", { "MediaTrack" }, function(track) return track.guid end)
+  -- number reaper.GetMediaTrackInfo_Value(MediaTrack tr, string parmname): IP_TRACKNUMBER is
+  -- 1-based (0 = not found, -1 = master)
+  def("GetMediaTrackInfo_Value", { "MediaTrack", "string" }, function(track, parm)
+    if parm ~= "IP_TRACKNUMBER" then error("the stand-in knows IP_TRACKNUMBER, not " .. parm, 2) end
+    for i, t in ipairs(state.tracks) do if t == track then return i + 0.0 end end
+    return 0.0
+  end)
   -- reaper.SetOnlyTrackSelected(MediaTrack track)
   def("SetOnlyTrackSelected", { "MediaTrack" }, function(track)
     for _, t in ipairs(state.tracks) do t.selected = (t == track) end
   end)
   -- integer reaper.InsertMedia(string file, integer mode)
-  -- mode: 0=add to current track, 1=add new track, 3=add to selected items as takes
+  -- mode: 0=add to current track, 1=add new track, 3=add to selected items as takes, ...
+  -- &512=use high word as absolute track index if mode&3==0 (0-based, as GetTrack counts)
   def("InsertMedia", { "string", "integer" }, function(file, mode)
     if not is_file(file) then return 0 end
-    if mode == 0 then
-      local track = selected(state.tracks)[1]
+    local low = mode & 0xFFFF
+    if low & 3 == 0 and (low & ~512) == 0 then
+      local track = state.touched
+      if low & 512 ~= 0 then track = state.tracks[(mode >> 16) + 1] end
       if not track then return 0 end
       local item = new_item(track, state.cursor, { file })
       for _, other in ipairs(state.items) do other.selected = (other == item) end
@@ -201,7 +287,7 @@ function standin.new(scenario, json)
       end
       return 1
     end
-    error("the stand-in supports InsertMedia modes 0 and 3, not " .. mode, 2)
+    error("the stand-in supports InsertMedia modes 0, 512 | (track << 16) and 3, not " .. mode, 2)
   end)
   -- integer reaper.TrackFX_AddByName(MediaTrack track, string fxname, boolean recFX, integer instantiate)
   -- instantiate: negative = always add, 0 = only query the first instance, positive = add if not found
@@ -233,6 +319,42 @@ function standin.new(scenario, json)
   end)
   -- reaper.SetMediaItemSelected(MediaItem item, boolean selected)
   def("SetMediaItemSelected", { "MediaItem", "boolean" }, function(item, sel) item.selected = sel end)
+  -- integer reaper.CountMediaItems(ReaProject proj)
+  local function alive_items()
+    local out = {}
+    for _, item in ipairs(state.items) do if item.alive then out[#out + 1] = item end end
+    return out
+  end
+  def("CountMediaItems", { "ReaProject" }, function() return #alive_items() end)
+  -- MediaItem reaper.GetMediaItem(ReaProject proj, integer itemidx)
+  def("GetMediaItem", { "ReaProject", "integer" }, function(_, idx) return alive_items()[idx + 1] end)
+  -- boolean retval, string stringNeedBig = reaper.GetSetMediaItemInfo_String(MediaItem item,
+  --   string parmname, string stringNeedBig, boolean setNewValue)
+  def("GetSetMediaItemInfo_String", { "MediaItem", "string", "string", "boolean" }, function(item, parm, _, set)
+    if parm ~= "GUID" or set then error("the stand-in reads an item's GUID only", 2) end
+    return true, item.guid
+  end)
+  -- number reaper.GetMediaItemInfo_Value(MediaItem item, string parmname)
+  def("GetMediaItemInfo_Value", { "MediaItem", "string" }, function(item, parm)
+    if parm == "D_LENGTH" then return item.length + 0.0 end
+    if parm == "D_POSITION" then return item.position + 0.0 end
+    error("the stand-in knows D_LENGTH and D_POSITION, not " .. parm, 2)
+  end)
+  -- number reaper.GetMediaItemTakeInfo_Value(MediaItem_Take take, string parmname)
+  def("GetMediaItemTakeInfo_Value", { "MediaItem_Take", "string" }, function(take, parm)
+    if parm == "D_STARTOFFS" then return take.start_offset + 0.0 end
+    if parm == "D_PLAYRATE" then return take.playrate + 0.0 end
+    if parm == "B_PPITCH" then return take.preserve_pitch and 1.0 or 0.0 end
+    error("the stand-in knows D_STARTOFFS, D_PLAYRATE and B_PPITCH, not " .. parm, 2)
+  end)
+  -- PCM_source reaper.GetMediaSourceParent(PCM_source src): nil when the source has none
+  def("GetMediaSourceParent", { "PCM_source" }, function(source) return source.parent end)
+  -- boolean retval, number offs, number len, boolean rev = reaper.PCM_Source_GetSectionInfo(PCM_source src)
+  def("PCM_Source_GetSectionInfo", { "PCM_source" }, function(source)
+    if not source.parent then return false, 0.0, 0.0, false end
+    local length = assert(source.length, "the scenario must give a section's length")
+    return true, source.offset + 0.0, length + 0.0, source.reverse
+  end)
   -- MediaItem_Take reaper.GetActiveTake(MediaItem item)
   def("GetActiveTake", { "MediaItem" }, function(item) return item.active and item.takes[item.active] or nil end)
   -- PCM_source reaper.GetMediaItemTake_Source(MediaItem_Take take)
@@ -250,7 +372,7 @@ function standin.new(scenario, json)
     end
     for _, item in ipairs(state.items) do
       local takes = {}
-      for j, take in ipairs(item.takes) do takes[j] = take.source.file end
+      for j, take in ipairs(item.takes) do takes[j] = (take.source.parent or take.source).file end
       for i, t in ipairs(state.tracks) do
         if t == item.track then
           local list = tracks[i].items
@@ -263,8 +385,10 @@ function standin.new(scenario, json)
     return { tracks = json.as_array(tracks), cursor = state.cursor }
   end
 
+  local since = { set_action_options = 7.03 } -- functions newer than some REAPER versions
   local reaper = setmetatable({}, {
     __index = function(_, name)
+      if since[name] and version < since[name] then return nil end
       local fn = api[name]
       if fn then return fn end
       error("reaper." .. tostring(name) .. " is not one of the documented functions the stand-in implements", 2)
