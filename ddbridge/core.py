@@ -108,7 +108,7 @@ class Core:
     def start(self) -> None:
         """Warm the finishing path (its imports and filters), then start taking jobs."""
         bundle = self.engine.bundle(None)
-        silence = np.zeros((bundle.net.config.io_channels, 1024), dtype=np.float32)
+        silence = np.zeros((bundle.audio_channels, 1024), dtype=np.float32)
         audio_ops.finish(silence, bundle.sample_rate, 44100)
         self.worker.start()
 

@@ -6,7 +6,7 @@ import argparse
 import sys
 
 from ddbridge.errors import BadRequest
-from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, TrainConfig
+from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, REPRESENTATIONS, TrainConfig
 
 D = TrainConfig(out="")
 
@@ -53,6 +53,26 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "quiet one-shots scaled up (e.g. 4) leave less residual noise",
     )
     n.add_argument("--random-crop", action="store_true", help="random windows of long files instead of one-shots")
+    n.add_argument("--audio-channels", type=int, choices=(1, 2), help=f"mono or stereo (default: {D.audio_channels})")
+    n.add_argument(
+        "--representation",
+        choices=REPRESENTATIONS,
+        help="the signal the network sees: the waveform (as the released models), or sub-bands: pqmf (a "
+        "16-band filter bank: full band at 1/16 of the frame rate) or patch (the audio cut in --bands-sample "
+        f"patches) (default: {D.representation})",
+    )
+    n.add_argument("--bands", type=int, help=f"sub-bands per audio channel (default: {D.bands})")
+    n.add_argument(
+        "--mu", type=float, help="mu-law companding of each sub-band, 0 = off (default: 0; 255 keeps tails clean)"
+    )
+    o_aug = p.add_argument_group("data")
+    o_aug.add_argument(
+        "--augment",
+        action="store_true",
+        help="vary pitch (+-3 semitones), tilt and decay, choke open hats into closed ones, and fade what "
+        "runs past the window",
+    )
+    o_aug.add_argument("--balance", action="store_true", help="draw every category equally often")
     o = p.add_argument_group("optimisation")
     o.add_argument("--steps", type=int, help=f"total training steps (default: {D.steps})")
     o.add_argument("--batch-size", type=int, help=f"default: {D.batch_size}")

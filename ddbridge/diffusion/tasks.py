@@ -1,6 +1,7 @@
 """What a producer asks of Dance Diffusion: generate, variate, interpolate, inpaint and extend.
 
-Every task returns float32 CPU audio ``[B, io_channels, L]`` at the model's rate. Item ``i``
+Every task returns float32 CPU audio ``[B, channels, L]`` at the model's rate; the model's
+representation (``bundle.representation``) maps audio to the network's signal and back. Item ``i``
 depends only on ``seeds[i]`` (its own noise streams), so a batch equals the single runs.
 ``loop=True`` switches the network to circular padding for the call, so the result wraps
 seamlessly. ``category`` is resolved by ``ModelBundle.resolve_category`` (aliases such as ``hat``;
@@ -143,13 +144,12 @@ def _sample(s: _Setup, model, x: torch.Tensor, sigmas: torch.Tensor, noise, on_s
 
 
 def _to_model(s: _Setup, audio, sample_rate: int) -> np.ndarray:
-    """Input audio as finite ``[io_channels, L]`` at the model's rate and signal scale."""
+    """Input audio as finite ``[channels, L]`` at the model's rate and channel count."""
     if not (isinstance(sample_rate, (int, float, np.integer)) and sample_rate > 0):
         raise BadRequest(f"sample rate must be > 0, got {sample_rate}")
     a = audio_ops.check_audio(audio_ops.as_array(audio))
-    a = audio_ops.to_channels(a, s.bundle.net.config.io_channels)
-    a = audio_ops.check_audio(audio_ops.resample(a, sample_rate, s.bundle.sample_rate))
-    return a * np.float32(s.bundle.data_scale)
+    a = audio_ops.to_channels(a, s.bundle.audio_channels)
+    return audio_ops.check_audio(audio_ops.resample(a, sample_rate, s.bundle.sample_rate))
 
 
 def valid_length(bundle: ModelBundle, length: int, *, loop: bool = False) -> int:
@@ -169,21 +169,29 @@ def _fit(a: np.ndarray, length: int, loop: bool) -> np.ndarray:
     return np.pad(a, ((0, 0), (0, length - a.shape[-1])))
 
 
-def _audio(s: _Setup, out: torch.Tensor) -> torch.Tensor:
-    """The network's signal as float32 CPU audio (undoes the model's data scale)."""
-    return out.float().cpu() / s.bundle.data_scale
+def _frames(s: _Setup, length: int, loop: bool) -> int:
+    """Network frames that hold ``length`` audio samples (a multiple of the model's stride)."""
+    return s.bundle.representation.frames(length, s.bundle.net.stride, loop)
 
 
-def _unfit(s: _Setup, out: torch.Tensor, length: int, loop: bool) -> torch.Tensor:
-    """Undo ``_fit`` on a batch and return float32 CPU audio."""
-    out = _audio(s, out)
+def _audio(s: _Setup, out: torch.Tensor, length: int, loop: bool) -> torch.Tensor:
+    """The network's signal as ``length`` samples of float32 CPU audio."""
+    return s.bundle.representation.decode(out.float(), length, loop).cpu()
+
+
+def _unfit(s: _Setup, out: torch.Tensor, valid: int, length: int, loop: bool) -> torch.Tensor:
+    """Undo ``_fit`` (to ``valid`` samples) on a batch and return float32 CPU audio."""
+    out = _audio(s, out, valid, loop)
     if loop and out.shape[-1] != length:
         return torch.stack([torch.from_numpy(audio_ops.fit_length(item, length, circular=True)) for item in out])
     return out[..., :length].contiguous()
 
 
-def _tensor(s: _Setup, a: np.ndarray, batch: int) -> torch.Tensor:
-    return torch.from_numpy(a).to(s.device, s.dtype)[None].expand(batch, -1, -1).contiguous()
+def _tensor(s: _Setup, a: np.ndarray, batch: int, loop: bool) -> torch.Tensor:
+    """Audio ``[C, L]`` (``L`` a valid length) as ``batch`` copies of the network's signal."""
+    audio = torch.from_numpy(a).to(s.device)[None]
+    signal = s.bundle.representation.encode(audio, _frames(s, a.shape[-1], loop), loop)
+    return signal.to(s.dtype).expand(batch, -1, -1).contiguous()
 
 
 def generate(
@@ -209,11 +217,11 @@ def generate(
     with _running(bundle, loop):
         track.emit(0.0)
         sigmas = get_sigmas(s.steps, device=s.device)
-        shape = (count, bundle.net.config.io_channels, length)
+        shape = (count, bundle.net.config.io_channels, _frames(s, length, loop))
         noise = noise_sampler_from_seeds(seeds, torch.empty(shape, device=s.device, dtype=s.dtype))
         out = _sample(s, s.denoiser, noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
         track.emit(1.0)
-    return _audio(s, out)
+    return _audio(s, out, length, loop)
 
 
 def variate(
@@ -244,7 +252,8 @@ def variate(
     loop = loop or s.loop
     a = _to_model(s, audio, sample_rate)
     length = a.shape[-1]
-    x0 = _tensor(s, _fit(a, valid_length(s.bundle, length, loop=loop), loop), count)
+    valid = valid_length(s.bundle, length, loop=loop)
+    x0 = _tensor(s, _fit(a, valid, loop), count, loop)
     track = _Progress(progress)
     with _running(bundle, loop):
         track.emit(0.0)
@@ -252,7 +261,7 @@ def variate(
         noise = noise_sampler_from_seeds(seeds, x0)
         out = _sample(s, s.denoiser, x0 + noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
         track.emit(1.0)
-    return _unfit(s, out, length, loop)
+    return _unfit(s, out, valid, length, loop)
 
 
 def _invert(s: _Setup, x0: torch.Tensor, on_step: Callable[[dict], None]) -> torch.Tensor:
@@ -312,7 +321,7 @@ def interpolate(
     a, b = _to_model(s, audio_a, sample_rate), _to_model(s, audio_b, sample_rate)
     length = max(a.shape[-1], b.shape[-1])
     valid = valid_length(s.bundle, length, loop=loop)
-    pair = torch.cat([_tensor(s, _fit(a, valid, loop), 1), _tensor(s, _fit(b, valid, loop), 1)])
+    pair = torch.cat([_tensor(s, _fit(a, valid, loop), 1, loop), _tensor(s, _fit(b, valid, loop), 1, loop)])
     track = _Progress(progress, phases=2)
     with _running(bundle, loop):
         track.emit(0.0)
@@ -322,7 +331,7 @@ def interpolate(
         noise = noise_sampler_from_seeds(seeds, x)
         out = _sample(s, s.denoiser, x, sigmas, noise, track.callback(1, s.steps))
         track.emit(1.0)
-    return _unfit(s, out, length, loop)
+    return _unfit(s, out, valid, length, loop)
 
 
 class _KeepRegion:
@@ -390,10 +399,11 @@ def inpaint(
     keep = _mask_to_model(keep_mask, in_length, length)
     valid = valid_length(s.bundle, length, loop=loop)
     keep = _fit(keep[None].astype(np.float32), valid, loop)[0] > 0.5
-    x0 = _tensor(s, _fit(a, valid, loop), count)
+    x0 = _tensor(s, _fit(a, valid, loop), count, loop)
+    frames = bundle.representation.keep_frames(torch.from_numpy(keep), x0.shape[-1], loop)
     with _running(bundle, loop):
-        out = _inpaint(s, x0, torch.from_numpy(keep), seeds, progress)
-    return _unfit(s, out, length, loop)
+        out = _inpaint(s, x0, frames, seeds, progress)
+    return _unfit(s, out, valid, length, loop)
 
 
 def extend(
@@ -429,7 +439,8 @@ def extend(
     valid = valid_length(s.bundle, length)
     keep = np.zeros(valid, dtype=bool)
     keep[:kept] = True
-    x0 = _tensor(s, _fit(a, valid, loop=False), count)
+    x0 = _tensor(s, _fit(a, valid, loop=False), count, loop=False)
+    frames = bundle.representation.keep_frames(torch.from_numpy(keep), x0.shape[-1])
     with _running(bundle, loop):
-        out = _inpaint(s, x0, torch.from_numpy(keep), seeds, progress)
-    return _unfit(s, out, length, loop=False)
+        out = _inpaint(s, x0, frames, seeds, progress)
+    return _unfit(s, out, valid, length, loop=False)

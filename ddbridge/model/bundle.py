@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from ddbridge.errors import BadRequest
+from ddbridge.model.representation import Representation, RepresentationConfig
 from ddbridge.model.unet import DanceDiffusionUNet
 
 DEFAULT_SAMPLER = "v-iplms"
@@ -110,9 +112,20 @@ class ModelBundle:
     categories: tuple[str, ...] = ()
     info: dict = field(default_factory=dict)
 
+    @functools.cached_property
+    def representation(self) -> Representation:
+        """How audio maps to this network's signal (``info["representation"]``; released models: the waveform)."""
+        return Representation(RepresentationConfig.from_info(self.info))
+
     @property
     def stride(self) -> int:
-        return self.net.stride
+        """Audio lengths this model takes are multiples of this many samples."""
+        return self.net.stride * self.representation.hop
+
+    @property
+    def audio_channels(self) -> int:
+        """Channels of the audio the model makes (its network's io channels over the bands per channel)."""
+        return self.net.config.io_channels // self.representation.hop
 
     @property
     def default_sampler(self) -> str:

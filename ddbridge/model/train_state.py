@@ -10,6 +10,7 @@ import torch
 
 from ddbridge.model.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, ModelBundle
 from ddbridge.model.original_format import EMA_PREFIX
+from ddbridge.model.representation import RepresentationConfig
 from ddbridge.model.unet import UNetConfig
 from ddbridge.model.weights import build_net
 
@@ -32,11 +33,26 @@ def model_name(cfg: dict) -> str:
     return cfg.get("name") or Path(cfg["out"]).resolve().name
 
 
+def representation_config(cfg: dict) -> RepresentationConfig:
+    """The signal representation a run's settings describe (``waveform`` for runs that predate the choice)."""
+    kind = cfg.get("representation") or "waveform"
+    scale = float(cfg.get("data_scale") or 1.0)
+    if kind == "waveform":
+        return RepresentationConfig(data_scale=scale)
+    bands = int(cfg["bands"])
+    taps = 32 * bands + 1 if kind == "pqmf" else 0
+    lead = -(-(taps - 1) // 2 // bands) if taps else 0
+    scales = tuple(cfg.get("band_scales") or ())
+    return RepresentationConfig(kind, bands, taps, scales, float(cfg.get("mu") or 0.0), scale, lead).check()
+
+
 def model_info(cfg: dict, step: int, losses: list[float]) -> dict:
     """Sampler defaults and training provenance stored with an exported model."""
     window = losses[-max(int(cfg.get("log_every") or 1), 1) :]
     keys = ("data", "init", "seed", "batch_size", "lr", "ema_decay", "class_dropout")
+    rep = representation_config(cfg)
     return {
+        **({"representation": rep.to_info()} if rep.kind != "waveform" else {}),
         "default_sampler": cfg.get("default_sampler") or DEFAULT_SAMPLER,
         "default_steps": int(cfg.get("default_steps") or DEFAULT_STEPS),
         "default_guidance": float(1.0 if cfg.get("default_guidance") is None else cfg["default_guidance"]),

@@ -12,7 +12,9 @@ DEFAULT_SAMPLE_SIZE = 16384
 RUN_FIELDS = (
     "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
     "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
+    "augment", "balance",
 )  # fmt: skip
+REPRESENTATIONS = ("waveform", "pqmf", "patch")
 
 
 @dataclass
@@ -24,7 +26,11 @@ class TrainConfig:
     ``sample_size`` None mean the loaded model's, else ``DEFAULT_SAMPLE_RATE``/``DEFAULT_SAMPLE_SIZE``.
     ``class_cond`` None means "when the data has labels". ``data_scale`` multiplies the audio
     before the diffusion sees it (None: the ``init`` model's, else 1, as in the released models);
-    quiet one-shots scaled up leave less residual noise. ``default_sampler``/``default_steps``/``default_guidance``
+    quiet one-shots scaled up leave less residual noise. ``representation`` is the signal the network
+    sees (``waveform``, or ``pqmf``/``patch`` sub-bands: ``bands`` per audio channel, each scaled by
+    its peak over the data, measured when the run starts, then mu-law companded with ``mu``; 0 = off).
+    ``augment`` varies pitch, tilt, gain and decay and chokes open hats into closed ones; ``balance``
+    draws every category equally often. ``default_sampler``/``default_steps``/``default_guidance``
     None mean the ``init`` model's sampler defaults, else the bundle defaults.
     """
 
@@ -42,6 +48,13 @@ class TrainConfig:
     class_cond: bool | None = None
     data_scale: float | None = None
     random_crop: bool = False
+    audio_channels: int = 2
+    representation: str = "waveform"
+    bands: int = 16
+    mu: float = 0.0
+    band_scales: list[float] | None = None
+    augment: bool = False
+    balance: bool = False
     steps: int = 10000
     batch_size: int = 8
     lr: float = 2e-4
@@ -81,6 +94,10 @@ class TrainConfig:
             ("sample_rate", self.sample_rate is None or self.sample_rate > 0, "> 0"),
             ("sample_size", self.sample_size is None or self.sample_size > 0, "> 0"),
             ("data_scale", self.data_scale is None or 0 < self.data_scale < 1e3, "in (0, 1000)"),
+            ("audio_channels", self.audio_channels in (1, 2), "1 or 2"),
+            ("representation", self.representation in REPRESENTATIONS, "one of " + ", ".join(REPRESENTATIONS)),
+            ("bands", self.bands >= 2 and not self.bands & (self.bands - 1), "a power of two >= 2"),
+            ("mu", 0 <= self.mu <= 1e5, "in [0, 100000]"),
             ("threads", self.threads is None or self.threads >= 1, ">= 1"),
             ("log_every", self.log_every >= 0, ">= 0"),
             ("checkpoint_every", self.checkpoint_every >= 0, ">= 0"),

@@ -15,6 +15,7 @@ import numpy as np
 from ddbridge.audio import load_audio, resample, to_channels
 from ddbridge.dataset.output import EVAL_ONLY
 from ddbridge.errors import BadAudio, BadRequest
+from ddbridge.train import augment as aug
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,9 @@ class AudioFolder:
     ``one_shot=True`` places each clip at the start of the window after a small random delay (up to
     ``max_offset_ms``); ``one_shot=False`` takes random crops (loops, long recordings). Every item
     gets a random gain in ``gain_db`` and, with ``flip_polarity``, a 50 % polarity flip.
+    ``augment`` (one-shots) adds pitch, tilt and decay variations (:mod:`ddbridge.train.augment`),
+    closes open hats into some of the closed hats, and fades whatever would run past the window so
+    every item ends in silence. ``balance`` draws each category equally often.
     """
 
     def __init__(
@@ -69,10 +73,15 @@ class AudioFolder:
         max_offset_ms: float = 5.0,
         gain_db: tuple[float, float] = (-6.0, 0.0),
         flip_polarity: bool = True,
+        augment: bool = False,
+        balance: bool = False,
     ) -> None:
         self.root = Path(root)
         self.sample_rate, self.sample_size, self.channels = int(sample_rate), int(sample_size), int(channels)
         self.one_shot, self.gain_db, self.flip_polarity = one_shot, gain_db, flip_polarity
+        self.augment, self.balance = augment and one_shot, balance
+        # Pitched down by up to 3 semitones a clip plays 19 % longer: keep what may then fall in the window.
+        self.keep_samples = int(self.sample_size * (1.2 if self.augment else 1.0))
         self.max_offset = int(sample_rate * max_offset_ms / 1000)
         if marked := next((p for p in (self.root, *self.root.resolve().parents) if (p / EVAL_ONLY).is_file()), None):
             raise BadRequest(f"'{marked}' is an evaluation-only set ({marked / EVAL_ONLY}): never train on it")
@@ -101,6 +110,7 @@ class AudioFolder:
         self.labels = np.array(
             [self.categories.index(n) for n in names] if labelled else [UNLABELLED] * len(self.files), dtype=np.int64
         )
+        self.by_label = {int(c): np.flatnonzero(self.labels == c) for c in np.unique(self.labels)}
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -113,11 +123,35 @@ class AudioFolder:
         audio, rate = load_audio(path)
         audio = resample(to_channels(audio, self.channels), rate, self.sample_rate)
         # A one-shot never needs more than the window; loops keep their full length for random crops.
-        return np.ascontiguousarray(audio[:, : self.sample_size] if self.one_shot else audio)
+        return np.ascontiguousarray(audio[:, : self.keep_samples] if self.one_shot else audio)
+
+    def windows(self, chunk: int = 64):
+        """Every clip once as it sits in the window (no offset, gain or variation), in batches ``[n, channels, L]``."""
+        import torch
+
+        for start in range(0, len(self.clips), chunk):
+            out = np.zeros((min(chunk, len(self.clips) - start), self.channels, self.sample_size), dtype=np.float32)
+            for row, clip in zip(out, self.clips[start : start + chunk], strict=False):
+                take = min(clip.shape[1], self.sample_size)
+                row[:, :take] = clip[:, :take]
+            yield torch.from_numpy(out)
+
+    def _choked(self, label: int) -> int | None:
+        """The label of open hats when ``label`` is a closed hat and both exist, else None."""
+        names = self.categories
+        if "hat_closed" in names and "hat_open" in names and label == names.index("hat_closed"):
+            return names.index("hat_open")
+        return None
 
     def item(self, index: int, rng: np.random.Generator) -> np.ndarray:
         """Clip ``index`` cropped or padded to ``[channels, sample_size]`` and augmented."""
         clip, n = self.clips[index], self.sample_size
+        if self.augment:
+            open_hats = self._choked(int(self.labels[index]))
+            if open_hats is not None and rng.random() < 0.3:
+                pick = self.by_label[open_hats]
+                clip = aug.choke(self.clips[int(pick[rng.integers(len(pick))])], rng, self.sample_rate)
+            clip = aug.vary(clip, rng, self.sample_rate)
         out = np.zeros((self.channels, n), dtype=np.float32)
         if self.one_shot:
             offset = int(rng.integers(0, self.max_offset + 1))
@@ -127,6 +161,8 @@ class AudioFolder:
             start = int(rng.integers(0, max(clip.shape[1] - n, 0) + 1))
             piece = clip[:, start : start + n]
             out[:, : piece.shape[1]] = piece
+        if self.augment:
+            out = aug.end_in_window(out, self.sample_rate)
         gain = 10 ** (rng.uniform(*self.gain_db) / 20)
         if self.flip_polarity and rng.random() < 0.5:
             gain = -gain
@@ -134,5 +170,9 @@ class AudioFolder:
 
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """``size`` random items (with replacement): audio ``[size, channels, sample_size]`` and labels ``[size]``."""
-        idx = rng.integers(0, len(self.clips), size)
+        if self.balance and self.labelled:
+            groups = [self.by_label[int(c)] for c in rng.integers(0, len(self.categories), size)]
+            idx = np.array([g[rng.integers(len(g))] for g in groups])
+        else:
+            idx = rng.integers(0, len(self.clips), size)
         return np.stack([self.item(int(i), rng) for i in idx]), self.labels[idx]

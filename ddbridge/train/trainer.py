@@ -31,6 +31,7 @@ from ddbridge.diffusion.schedule import t_to_alpha_sigma
 from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX
+from ddbridge.model.representation import Representation, measure_band_scales
 from ddbridge.model.train_state import (
     STATE_KEY,
     STATE_VERSION,
@@ -39,6 +40,7 @@ from ddbridge.model.train_state import (
     model_info,
     model_name,
     prefixed_weights,
+    representation_config,
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, RUN_FIELDS, TrainConfig
@@ -142,8 +144,17 @@ class _Run:
         else:
             self._start()
         cfg = self.cfg
-        io = self.net.config.io_channels
-        self.data = AudioFolder(cfg.data, cfg.sample_rate, cfg.sample_size, io, one_shot=not cfg.random_crop)
+        hop = 1 if cfg.representation == "waveform" else cfg.bands
+        channels = self.net.config.io_channels // hop
+        self.data = AudioFolder(
+            cfg.data, cfg.sample_rate, cfg.sample_size, channels,
+            one_shot=not cfg.random_crop, augment=cfg.augment, balance=cfg.balance,
+        )  # fmt: skip
+        if hop > 1 and not cfg.band_scales:
+            scales = measure_band_scales(representation_config(dataclasses.asdict(cfg)), self.data.windows())
+            self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
+        self.rep = Representation(representation_config(dataclasses.asdict(cfg)))
+        self.frames = self.rep.frames(cfg.sample_size, self.net.stride)
         self.use_labels = bool(self.net.config.num_classes) and self.data.labelled and cfg.class_cond is not False
         missing = [c for c in self.data.categories if c not in self.categories] if self.use_labels else []
         if missing:
@@ -164,6 +175,11 @@ class _Run:
             bundle = load_model(cfg.init)
             net, categories = bundle.net, bundle.categories
             scale = bundle.data_scale
+            rep = bundle.representation.config
+            cfg = dataclasses.replace(
+                cfg, representation=rep.kind, bands=rep.bands if rep.kind != "waveform" else cfg.bands, mu=rep.mu,
+                band_scales=list(rep.band_scales) or None, audio_channels=bundle.audio_channels,
+            )  # fmt: skip
             sampler, steps = bundle.info.get("default_sampler"), bundle.info.get("default_steps")
             guidance = bundle.info.get("default_guidance")
             if conditioned:
@@ -175,7 +191,9 @@ class _Run:
                     cfg.init, " and ".join(bundle.info["assumed"]), rate, size,
                 )  # fmt: skip
         else:
+            hop = 1 if cfg.representation == "waveform" else cfg.bands
             config = UNetConfig(
+                io_channels=cfg.audio_channels * hop,
                 depth=cfg.depth,
                 channels=parse_channels(cfg.channels, cfg.depth),
                 n_attn_layers=cfg.attn_layers,
@@ -194,7 +212,7 @@ class _Run:
             default_steps=cfg.default_steps or steps,
             default_guidance=guidance if cfg.default_guidance is None else cfg.default_guidance,
         )
-        _check_size(cfg.sample_size, net.stride)
+        _check_size(cfg.sample_size, net.stride * (1 if cfg.representation == "waveform" else cfg.bands))
         self.categories = tuple(categories)
         self.net = net.to(self.device).train()
         self.ema = copy.deepcopy(self.net).requires_grad_(False)
@@ -231,7 +249,7 @@ class _Run:
         rng = np.random.default_rng([cfg.seed, step])
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
         audio, labels = self.data.batch(rng, cfg.batch_size)
-        x = torch.from_numpy(audio).to(self.device) * cfg.data_scale
+        x = self.rep.encode(torch.from_numpy(audio).to(self.device), self.frames)
         t = torch.rand(len(x), generator=gen)
         eps = torch.randn(x.shape, generator=gen).to(self.device)
         alpha, sigma = (a[:, None, None].to(self.device) for a in t_to_alpha_sigma(t))
