@@ -68,7 +68,7 @@ class PQMF(torch.nn.Module):
         return (self.taps - 1) // 2
 
     def encode(self, audio: torch.Tensor, circular: bool = False) -> torch.Tensor:
-        """``[B, C, L]`` (``L`` a multiple of ``bands``) -> ``[B, C * bands, L / bands]``, a channel's bands adjacent."""
+        """``[B, C, L]`` (``L`` a multiple of ``bands``) -> ``[B, C * bands, L / bands]``, channel by channel."""
         b, c, length = audio.shape
         if length % self.bands:
             raise ValueError(f"length {length} is not a multiple of {self.bands} bands")
