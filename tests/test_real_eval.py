@@ -190,3 +190,21 @@ def test_cli_reference_prints_json_with_targets(reference_dir, tmp_path, capsys)
     assert report["passed"] is False and all(isinstance(t["passed"], bool) for t in report["targets"])
     assert 0.0 <= report["judge"]["balanced"] <= 1.0 and math.isfinite(report["baseline_mean"]["frechet"])
     assert report["seconds"] == pytest.approx(SECONDS, abs=1e-4) and -100 < report["real"]["kick"]["tail_db"] < 0
+
+
+def test_cli_reference_scores_only_the_asked_categories(reference_dir, tmp_path, capsys):
+    bundle = tiny_bundle(("snare", "hat_closed", "kick"), sample_rate=8000, sample_size=2048, depth=4)
+    save_model(bundle, tmp_path / "tiny")
+    args = ["eval", "--model", str(tmp_path / "tiny"), "--reference", str(reference_dir), "--per-category", "2"]
+    args += ["--steps", "1", "--sampler", "v-ddim", "--device", "cpu", "--no-baseline", "--json"]
+    assert main([*args, "--categories", "kick,snare"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["category"] for r in report["rows"]] == ["snare", "kick"] and set(report["real_hits"]) == {
+        "snare",
+        "kick",
+    }
+    assert main([*args, "--categories", "kick,choir"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and "--categories must name categories of model 'tiny'" in err
+    assert main(["eval", "--model", str(tmp_path / "tiny"), "--reference", str(tmp_path / "nowhere")]) == 2
+    assert "does not exist" in capsys.readouterr().err

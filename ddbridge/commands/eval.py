@@ -20,6 +20,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "energy above 8 kHz, and each target with pass or fail.",
     )
     p.add_argument("--reference", metavar="DIR", help="score against the real hits in DIR instead of synthetic drums")
+    p.add_argument(
+        "--categories",
+        metavar="LIST",
+        help="with --reference: comma-separated categories to score (default: all the model and DIR share)",
+    )
     p.add_argument("--model", default="default", help="registry name, checkpoint, folder or hub id (default: default)")
     p.add_argument("--per-category", type=int, default=16, help="hits generated per category (default: 16)")
     p.add_argument("--steps", type=int, help="sampler steps (default: the model's)")
@@ -73,7 +78,16 @@ def _run_reference(args: argparse.Namespace, bundle) -> int:
     from ddbridge.train.real_eval import evaluate_reference
     from ddbridge.train.reference import load_reference
 
-    reference = load_reference(args.reference, bundle.sample_size / bundle.sample_rate, list(bundle.categories) or None)
+    wanted = list(bundle.categories) or None
+    if args.categories is not None:
+        wanted = [c.strip() for c in args.categories.split(",") if c.strip()]
+        unknown = [c for c in wanted if bundle.categories and c not in bundle.categories]
+        if not wanted or unknown:
+            raise BadRequest(
+                f"--categories must name categories of model '{bundle.name}' ({', '.join(bundle.categories)}), "
+                f"got '{args.categories}'"
+            )
+    reference = load_reference(args.reference, bundle.sample_size / bundle.sample_rate, wanted)
     with progress_bar("eval") as progress:
         report = evaluate_reference(
             bundle,
