@@ -18,7 +18,7 @@ from ddbridge.dataset.build import build
 from ddbridge.dataset.categories import CATEGORIES, GM_DRUM_KEYS, name_category
 from ddbridge.dataset.dedupe import Deduper
 from ddbridge.dataset.output import EVAL_ONLY, eval_only_text
-from ddbridge.dataset.sources import SOURCES
+from ddbridge.dataset.sources import SOURCES, kit_id
 from ddbridge.errors import BadRequest, PathRefused
 from ddbridge.train.data import AudioFolder
 
@@ -106,6 +106,16 @@ def test_notice_credits_the_sources_and_a_training_set_is_not_eval_only(built):
     assert AudioFolder(root / "kick", RATE, 4096, channels=1).clips
 
 
+def test_a_heldout_build_is_marked_eval_only_and_refused_for_training(tmp_path):
+    out = tmp_path / "heldout"
+    # The copyleft packages are large; the marking is the same whatever the sources.
+    report = build(out, [SOURCES["csound"]], heldout=True)
+    assert report.total > 0 and (out / "NOTICE").read_text().count("EVAL ONLY") == 1
+    assert "never train" in (out / EVAL_ONLY).read_text() and "public domain" in (out / EVAL_ONLY).read_text()
+    with pytest.raises(BadRequest, match="evaluation-only"):
+        AudioFolder(out, RATE, 4096, channels=1)
+
+
 def test_trainer_refuses_an_eval_only_folder(tmp_path):
     (tmp_path / "kick").mkdir()
     sf.write(str(tmp_path / "kick" / "a.wav"), np.sin(np.arange(4000) / 9.0) * 0.5, 8000)
@@ -181,6 +191,11 @@ def test_categories_from_keys_and_names():
         "Crash/Ride Bow": None, "tomhi2": "tom", "Hand Clap": "clap", "Snare Roll": None, "loop_tabla": None,
     }  # fmt: skip
     assert {n: name_category(n) for n in names} == names
+
+
+def test_one_recorded_kit_has_one_kit_id_under_its_two_names():
+    assert kit_id("The Black Pearl 1.0") == kit_id("Black_Pearl_4pc") == "black-pearl"
+    assert kit_id("TR-808") == "tr-808" and kit_id("Standard 1") == "standard-1"
 
 
 def test_dedupe_drops_a_rescaled_copy_but_keeps_a_different_hit():

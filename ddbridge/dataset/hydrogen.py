@@ -9,7 +9,7 @@ from pathlib import Path
 from ddbridge.dataset.categories import name_category
 from ddbridge.dataset.files import load_hit
 from ddbridge.dataset.hits import Job, RawHit, slug
-from ddbridge.dataset.sources import HYDROGEN_LICENCES, Source
+from ddbridge.dataset.sources import HYDROGEN_LICENCES, Source, kit_id
 from ddbridge.errors import BadRequest
 
 
@@ -53,7 +53,7 @@ def jobs(source: Source, folder: Path) -> list[Job]:
                 terms = licence(kit, source.licence)
                 for i, path in enumerate(files):
                     origin = f"{kit.name}/{path.name} (instrument '{name}')"
-                    yield RawHit(category, slug(kit.name), f"{slug(name)}-{i}", origin, load_hit(path), terms)
+                    yield RawHit(category, kit_id(kit.name), f"{slug(name)}-{i}", origin, load_hit(path), terms)
 
             out.append((f"{source.name}: {kit.name} {name}", run))
     return out

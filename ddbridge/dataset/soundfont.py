@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 
 from ddbridge.dataset.categories import BASS_PROGRAMS, PLUCK_PROGRAMS, drum_keys
-from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit, slug
+from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit
 from ddbridge.dataset.sf2 import Preset, presets
-from ddbridge.dataset.sources import Source
+from ddbridge.dataset.sources import Source, kit_id
 from ddbridge.errors import BadRequest, DDBridgeError
 
 GAIN = 0.5  # fluidsynth master gain; the float output cannot clip and every hit is normalised later
@@ -100,7 +100,7 @@ def _kit_job(source: Source, sf2: Path, preset: Preset, keymap: str) -> Job:
         windows = render_notes(sf2, preset.bank, preset.program, notes, DRUM_HOLD)
         for (key, vel), audio in zip(notes, windows, strict=True):
             origin = f"{sf2.name} preset {preset.bank}:{preset.program} ({preset.name}) key {key} vel {vel}"
-            yield RawHit(keys[key], slug(preset.name), f"k{key}-v{vel}", origin, audio)
+            yield RawHit(keys[key], kit_id(preset.name), f"k{key}-v{vel}", origin, audio)
 
     return f"{source.name}: {preset.name}", run
 
@@ -113,7 +113,7 @@ def _melodic_job(source: Source, sf2: Path, preset: Preset, category: str) -> Jo
         windows = render_notes(sf2, preset.bank, preset.program, notes, MELODIC_HOLD)
         for (key, vel), audio in zip(notes, windows, strict=True):
             origin = f"{sf2.name} preset {preset.bank}:{preset.program} ({preset.name}) note {key} vel {vel}"
-            yield RawHit(category, slug(preset.name), f"n{key}-v{vel}", origin, audio)
+            yield RawHit(category, kit_id(preset.name), f"n{key}-v{vel}", origin, audio)
 
     return f"{source.name}: {preset.name}", run
 
