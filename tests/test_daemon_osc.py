@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 import socket
+import struct
 import time
 from pathlib import Path
 
@@ -15,6 +17,7 @@ from protocol_vectors import run as run_vectors
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
+from ddbridge.frontends.osc import DROP_NOTE_INTERVAL_S
 from ddbridge.protocol_schema import ERROR_REPLY, reply_schema
 
 
@@ -187,6 +190,43 @@ def test_datagrams_that_are_not_osc_are_dropped(osc):
     assert osc.receive(0.5) is None
     osc.send("/ddbridge/ping", "after")
     assert _reply(osc.collect("after"))["ok"]
+
+
+def _bundle(*elements: bytes) -> bytes:
+    """An OSC bundle to be run at once holding ``elements``, each preceded by its size."""
+    return b"#bundle\0" + struct.pack(">Q", 1) + b"".join(struct.pack(">i", len(e)) + e for e in elements)
+
+
+def test_unreadable_datagrams_are_dropped_whole_with_one_short_log_line_at_a_time(daemon, osc):
+    garbage = bytes(range(256)) * 234  # 59,904 bytes that are neither an OSC message nor a bundle
+    ping = OscMessageBuilder("/ddbridge/ping")
+    ping.add_arg("in-a-bad-bundle")
+
+    def handled(step: int) -> None:  # every datagram sent before this one has been handled (one thread)
+        osc.send("/ddbridge/ping", f"sync-{step}")
+        assert _reply(osc.collect(f"sync-{step}"))["ok"]
+
+    time.sleep(DROP_NOTE_INTERVAL_S)  # no note from an earlier test holds back the first one here
+    before = daemon.log.stat().st_size
+    for step in range(100):
+        osc.send_raw(_bundle(garbage))
+        handled(step)  # one at a time, so that no datagram overflows the daemon's receive buffer
+    osc.send_raw(_bundle(garbage, ping.build().dgram))  # dropped whole, the ping inside too
+    osc.send_raw(b"/ddbridge/ping\0\0,sX\0in-an-odd-message\0\0\0")  # X is no OSC type tag
+    osc.send_raw(b"/ddbridge/ping\0\0," + b"X" * 60_000 + b"\0\0\0\0")
+    handled(100)
+    assert not osc.pending and osc.receive(0.3) is None  # nothing answered any of them
+    grown = daemon.log.read_bytes()[before:].decode("utf-8", "replace")
+    assert len(grown) < 2000 and "dropped a 59924-byte datagram" in grown.splitlines()[0]
+    time.sleep(DROP_NOTE_INTERVAL_S)  # past the limit, the next note counts what went unnoted
+    osc.send_raw(b"#bundle\0\0\0")
+    handled(101)
+    logged = daemon.log.read_bytes()[before:].decode("utf-8", "replace").splitlines()
+    notes = [line for line in logged if "dropped a" in line]
+    assert "dropped a 10-byte datagram" in notes[-1] and all(len(line) < 300 for line in notes)
+    # The first note's count is of drops before this test; every later one counts what went unnoted since.
+    unnoted = [int(m.group(1)) for line in notes[1:] if (m := re.search(r"; (\d+) more since the last note", line))]
+    assert len(notes) + sum(unnoted) == 104  # every datagram was dropped and counted
 
 
 def test_protocol_vectors_pass_over_osc(daemon, osc):

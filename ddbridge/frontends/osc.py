@@ -3,7 +3,8 @@
 Every request's first argument is its id (``/ddbridge/request`` carries a whole JSON request
 instead). Replies go to the sender, or to the sender's host on the configured reply port:
 ``/ddbridge/pong``, ``/ddbridge/progress``, ``/ddbridge/done`` (one per file), ``/ddbridge/error``,
-and last ``/ddbridge/reply <id> <json>`` with the full reply. Datagrams that are not OSC are dropped.
+and last ``/ddbridge/reply <id> <json>`` with the full reply. A datagram that python-osc cannot
+read in full (it fails, or warns) is dropped whole and noted in one short log line, at most one a second.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from __future__ import annotations
 import functools
 import json
 import logging
+import math
+import os
 import socket
 import threading
+import time
 from typing import TYPE_CHECKING
 
+import pythonosc
+from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
@@ -28,6 +34,40 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Address = tuple[str, int]
+DROP_NOTE_INTERVAL_S = 1.0
+_PYTHONOSC_DIR = os.path.dirname(pythonosc.__file__)
+
+
+class _Unreadable(Exception):
+    """python-osc warned while parsing: part of the datagram is not OSC."""
+
+
+class _ParserWarnings(logging.Filter):
+    """Turns python-osc's warnings (logged on the root logger, quoting whole datagrams) into ``_Unreadable``
+    on a thread that is parsing with :meth:`parse`; elsewhere they pass untouched."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._parsing = threading.local()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(self._parsing, "active", False) and record.pathname.startswith(_PYTHONOSC_DIR):
+            raise _Unreadable(str(record.msg)[:60])  # stops the parse: nothing of this datagram is used
+        return True
+
+    def parse(self, data: bytes) -> list[OscMessage]:
+        """The messages of one datagram; ``ValueError`` saying why when it cannot be read in full."""
+        self._parsing.active = True
+        try:
+            return [timed.message for timed in OscPacket(data).messages]
+        except Exception as e:
+            why = "".join(c if c.isprintable() else "?" for c in str(e)[:60])  # one line, whatever the datagram held
+            raise ValueError(why or type(e).__name__) from None
+        finally:
+            self._parsing.active = False
+
+
+_PARSER = _ParserWarnings()
 
 
 class OscFrontend:
@@ -36,6 +76,7 @@ class OscFrontend:
     def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 9000, reply_port: int = 0) -> None:
         self.core, self.host, self.port, self.reply_port = core, host, port, reply_port
         self.dropped = 0
+        self._unnoted, self._noted_at = 0, -math.inf
         self._sock: socket.socket | None = None
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -50,6 +91,7 @@ class OscFrontend:
             raise Unavailable(f"cannot listen for OSC on udp://{self.host}:{self.port}: {e.strerror or e}") from None
         sock.settimeout(0.25)
         self._sock = sock
+        logging.getLogger().addFilter(_PARSER)  # python-osc warns on the root logger; added once
         self._thread = threading.Thread(target=self._serve, name="ddbridge-osc", daemon=True)
         self._thread.start()
 
@@ -71,15 +113,26 @@ class OscFrontend:
                     return
                 continue
             try:
-                messages = [timed.message for timed in OscPacket(data).messages]
-            except Exception:
-                self.dropped += 1  # not OSC: nothing to reply to
+                messages = _PARSER.parse(data)
+            except ValueError as e:
+                self._drop(len(data), sender, str(e))  # not OSC: nothing to reply to
                 continue
             for message in messages:
                 try:
                     self._message(message.address, list(message.params), sender)
                 except Exception:
                     log.exception("OSC message handling failed")
+
+    def _drop(self, size: int, sender: Address, why: str) -> None:
+        """Count a dropped datagram; log one short line for it unless one was logged in the last second."""
+        self.dropped += 1
+        self._unnoted += 1
+        now = time.monotonic()
+        if now - self._noted_at < DROP_NOTE_INTERVAL_S:
+            return
+        more = f"; {self._unnoted - 1} more since the last note" if self._unnoted > 1 else ""
+        log.warning("dropped a %d-byte datagram from %s:%d that is not OSC (%s)%s", size, *sender[:2], why, more)
+        self._unnoted, self._noted_at = 0, now
 
     # -- requests -------------------------------------------------------------------------------
 
