@@ -136,7 +136,8 @@
                             "parameter_longname": "Generate",
                             "parameter_mmax": 1,
                             "parameter_shortname": "Generate",
-                            "parameter_type": 2
+                            "parameter_type": 2,
+                            "parameter_invisible": 2
                         }
                     },
                     "text": "Generate",
@@ -204,9 +205,9 @@
                     ],
                     "presentation": 1,
                     "presentation_rect": [
-                        254.0,
+                        256.0,
                         4.0,
-                        40.0,
+                        38.0,
                         15.0
                     ],
                     "saved_attribute_attributes": {
@@ -347,7 +348,8 @@
                             "parameter_longname": "Variate",
                             "parameter_mmax": 1,
                             "parameter_shortname": "Variate",
-                            "parameter_type": 2
+                            "parameter_type": 2,
+                            "parameter_invisible": 2
                         }
                     },
                     "text": "Variate current sample",
@@ -389,7 +391,8 @@
                             "parameter_longname": "Cancel",
                             "parameter_mmax": 1,
                             "parameter_shortname": "Cancel",
-                            "parameter_type": 2
+                            "parameter_type": 2,
+                            "parameter_invisible": 2
                         }
                     },
                     "text": "Cancel",
@@ -420,7 +423,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         56.0,
-                        52.0,
+                        76.0,
                         150.0,
                         15.0
                     ],
@@ -464,7 +467,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         236.0,
-                        52.0,
+                        76.0,
                         40.0,
                         15.0
                     ],
@@ -506,7 +509,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         56.0,
-                        72.0,
+                        96.0,
                         96.0,
                         15.0
                     ],
@@ -519,7 +522,8 @@
                             "parameter_longname": "Set Folder",
                             "parameter_mmax": 1,
                             "parameter_shortname": "Folder",
-                            "parameter_type": 2
+                            "parameter_type": 2,
+                            "parameter_invisible": 2
                         }
                     },
                     "text": "Set folder…",
@@ -574,7 +578,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         312.0,
-                        72.0,
+                        76.0,
                         48.0,
                         15.0
                     ],
@@ -655,7 +659,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         4.0,
-                        52.0,
+                        76.0,
                         50.0,
                         15.0
                     ],
@@ -677,7 +681,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         210.0,
-                        52.0,
+                        76.0,
                         26.0,
                         15.0
                     ],
@@ -699,7 +703,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         284.0,
-                        72.0,
+                        76.0,
                         28.0,
                         15.0
                     ],
@@ -724,7 +728,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         4.0,
-                        112.0,
+                        132.0,
                         356.0,
                         22.0
                     ],
@@ -752,7 +756,7 @@
                     "presentation": 1,
                     "presentation_rect": [
                         4.0,
-                        96.0,
+                        116.0,
                         356.0,
                         10.0
                     ],
@@ -989,7 +993,6 @@
                         "",
                         ""
                     ],
-                    "parameter_enable": 1,
                     "patching_rect": [
                         420.0,
                         240.0,
@@ -1004,8 +1007,12 @@
                             "parameter_type": 3
                         }
                     },
-                    "text": "pattr project_folder",
-                    "varname": "project_folder"
+                    "text": "pattr project_folder @parameter_enable 1",
+                    "varname": "project_folder",
+                    "saved_object_attributes": {
+                        "parameter_enable": 1,
+                        "parameter_mappable": 0
+                    }
                 }
             },
             {
@@ -1122,8 +1129,14 @@
                         "defer": 0,
                         "watch": 0
                     },
-                    "text": "node.script ddbridge_node.js @autostart 1",
-                    "varname": "ddbridge_node"
+                    "text": "node.script ddbridge_node_bundle.js @autostart 1",
+                    "varname": "ddbridge_node",
+                    "textfile": {
+                        "filename": "ddbridge_node_bundle.js",
+                        "flags": 0,
+                        "embed": 0,
+                        "autowatch": 1
+                    }
                 }
             },
             {
@@ -1338,14 +1351,18 @@
                     "id": "obj-52",
                     "maxclass": "newobj",
                     "numinlets": 2,
-                    "numoutlets": 0,
+                    "numoutlets": 2,
                     "patching_rect": [
                         700.0,
                         570.0,
                         60.0,
                         22.0
                     ],
-                    "text": "plugout~"
+                    "text": "plugout~",
+                    "outlettype": [
+                        "signal",
+                        "signal"
+                    ]
                 }
             }
         ],

@@ -3,8 +3,8 @@
 // Node for Max cannot reach the Live Object Model; this Max JavaScript object can, through
 // LiveAPI. It performs one operation per `request <json>` message from the node.script and
 // answers with `lom_result <json>` on its outlet (wired back into the node.script):
-//   in:  {"seq": n, "op": "resolve" | "get" | "getcount" | "info" | "call",
-//         "path": "live_set tracks 0 devices 1", "name": "...", "args": [...]}
+//   in:  {"seq": n, "op": "resolve" | "get" | "set" | "getcount" | "info" | "call",
+//         "path": "live_set tracks 0 devices 1", "name": "...", "value": ..., "args": [...]}
 //   out: {"seq": n, "ok": true, "value": ...}  or  {"seq": n, "ok": false, "error": "..."}
 // Max's classic JavaScript engine runs this file, so it keeps to ES5.
 
@@ -31,6 +31,9 @@ function perform(req) {
         case "resolve":
             return { ok: true, value: { id: Number(api.id), path: String(api.unquotedpath), type: String(api.type) } };
         case "get":
+            return { ok: true, value: atoms(api.get(req.name)) };
+        case "set":
+            api.set(req.name, req.value);
             return { ok: true, value: atoms(api.get(req.name)) };
         case "getcount":
             return { ok: true, value: Number(api.getcount(req.name)) };

@@ -16,7 +16,7 @@
 const path = require("path");
 const { Client, DdbridgeError } = require("./client");
 const { Live, LiveError } = require("./lom");
-const { Unloadable, noteName, loadSample, currentSample, songTiming } = require("./targets");
+const { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require("./targets");
 const { nativePath, isFolder } = require("./paths");
 
 const CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
@@ -76,6 +76,7 @@ class Device {
     };
     this.job = null;
     this.lastFiles = [];
+    this.capabilities = undefined; // what this Live allows, in words (null outside Live)
   }
 
   /** The messages the node.script understands: selector -> function(...args). */
@@ -168,10 +169,24 @@ class Device {
       const pong = await client.call({ op: "ping" });
       const models = await client.call({ op: "models" });
       const model = models.ok && models.models.length ? ` · model ${models.models[0].name}` : "";
-      if (client === this.client) this.status(`ddbridge ${pong.version} ready${model}`);
+      const live = await this.liveCapabilities();
+      if (client === this.client) this.status(`ddbridge ${pong.version} ready${model}${live}`);
     } catch (error) {
       if (client === this.client) this.fail(error); // else the daemon's address changed meanwhile
     }
+  }
+
+  /** " · Live 12.1: plays results here (…)": what this Live allows, said once at load; "" outside Live. */
+  async liveCapabilities() {
+    if (this.capabilities === undefined) {
+      try {
+        this.capabilities = (await capabilities(this.live)).text;
+      } catch (error) {
+        if (!(error instanceof LiveError)) throw error;
+        this.capabilities = null;
+      }
+    }
+    return this.capabilities ? ` · ${this.capabilities}` : "";
   }
 
   async generate() {
@@ -187,9 +202,11 @@ class Device {
 
   async variate() {
     await this.exclusive("a variation", async () => {
-      const source = await this.variationSource();
+      const { file: source, start, seconds } = await this.variationSource();
       const { strength, count } = this.settings;
       const request = { ...this.output(), op: "variate", source, strength, count };
+      if (start > 0) request.source_start = start; // the part between the Simpler's markers
+      if (seconds) request.source_seconds = seconds;
       await this.place(await this.run(request, `Varying ${path.basename(source)}`));
     });
   }
@@ -292,24 +309,27 @@ class Device {
     }
   }
 
-  /** What "Variate current sample" varies: a dropped file, the target's sample, or the last result. */
+  /**
+   * What "Variate current sample" varies, as {file, start, seconds}: a dropped file, the target's
+   * sample between its markers, or the last result.
+   */
   async variationSource() {
     const { source } = this.settings;
     if (source) {
       this.settings.source = null; // a dropped file seeds the next variation only
-      return source;
+      return { file: source, start: 0, seconds: null };
     }
     const target = this.targetSpec();
     if (target) {
       try {
-        const file = await currentSample(this.live, target);
-        if (file) return file;
+        const sample = await currentSample(this.live, target);
+        if (sample) return sample;
       } catch (error) {
         if (!(error instanceof Unloadable || error instanceof LiveError)) throw error;
         this.post(`ddbridge: ${error.message}`);
       }
     }
-    if (this.lastFiles.length) return this.lastFiles[0];
+    if (this.lastFiles.length) return { file: this.lastFiles[0], start: 0, seconds: null };
     throw new UserError("Nothing to vary: load a sample into the target, or drop one on the device");
   }
 

@@ -8,6 +8,7 @@
  * "live_set tracks 0 devices 1"):
  *   {seq, op: "resolve", path}              -> {id, path, type}
  *   {seq, op: "get", path, name}            -> the property as a list of atoms
+ *   {seq, op: "set", path, name, value}     -> the property as it is afterwards
  *   {seq, op: "getcount", path, name}       -> how many `name` children
  *   {seq, op: "info", path}                 -> LiveAPI's info text (children, properties, functions)
  *   {seq, op: "call", path, name, args}     -> the function's result
@@ -68,6 +69,10 @@ class Live {
     const atoms = await this.request({ op: "get", path, name });
     if (!Array.isArray(atoms) || atoms.length === 0) return undefined;
     return atoms.length === 1 || typeof atoms[0] !== "string" ? atoms[0] : atoms.join(" ");
+  }
+
+  set(path, name, value) {
+    return this.request({ op: "set", path, name, value });
   }
 
   count(path, name) {

@@ -1,14 +1,16 @@
 "use strict";
 /**
  * Where a finished sound goes in Live: the Simpler on this device's track, or the Simpler on a
- * chosen Drum Rack pad. Loading uses SimplerDevice.replace_sample, which Live offers from 12.4 on
- * and which the LOM reference does not list: it is probed for in the Simpler's info before the
- * call, and the caller falls back when it is missing.
+ * chosen Drum Rack pad. Loading uses SimplerDevice.replace_sample, which Live offers from 12.4 on:
+ * it is probed for in the Simpler's info before the call, and the caller falls back when it is
+ * missing. An empty pad gets a chain and a Simpler first where the rack offers insert_chain and the
+ * chain insert_device (Live 12.3+ LOM), and the chain's in_note is set to the pad's note.
  */
 
 const path = require("path");
 
 const SIMPLER = "OriginalSimpler";
+const REPLACE_SAMPLE_SINCE = [12, 4];
 const LOAD_CHECKS = [0, 150, 400]; // ms to wait before each look at what the Simpler holds
 const DRUM_RACK = "DrumGroupDevice";
 const NOTE_NAMES = ["C", "C#", "D", "D#", "E", "F", "F#", "G", "G#", "A", "A#", "B"];
@@ -50,8 +52,49 @@ async function findDevice(live, chainPath, className) {
   return null;
 }
 
-/** The Simpler a target names: {kind: "simpler"} (this track) or {kind: "pad", note}. */
-async function findSimpler(live, target) {
+/** Live's version as [major, minor, bugfix] (Application properties of live_app). */
+async function liveVersion(live) {
+  const parts = await Promise.all(["major_version", "minor_version", "bugfix_version"].map((n) => live.get("live_app", n)));
+  return parts.map(Number);
+}
+
+function atLeast(version, wanted) {
+  return version[0] > wanted[0] || (version[0] === wanted[0] && version[1] >= wanted[1]);
+}
+
+/** What this Live lets the device do with a file, in words for the status line. */
+async function capabilities(live) {
+  const version = await liveVersion(live);
+  const name = `Live ${version.join(".")}`;
+  if (atLeast(version, REPLACE_SAMPLE_SINCE)) return { version, load: true, text: `${name}: loads into Simpler` };
+  return { version, load: false, text: `${name}: plays results here (loading into Simpler needs Live 12.4+)` };
+}
+
+/** Whether the LOM object at `objectPath` has function `name` (read from its info). */
+async function hasFunction(live, objectPath, name) {
+  return new RegExp(`^function ${name}\\b`, "m").test(await live.info(objectPath));
+}
+
+/** A Simpler on the empty pad `note` of the Drum Rack at `rack` (a new chain on that note), or Unloadable. */
+async function fillPad(live, rack, note) {
+  const empty = `Pad ${noteName(note)} is empty`;
+  if (!atLeast(await liveVersion(live), REPLACE_SAMPLE_SINCE) || !(await hasFunction(live, rack, "insert_chain"))) {
+    throw new Unloadable("empty_pad", `${empty}: drop any sample on it once`);
+  }
+  await live.call(rack, "insert_chain");
+  const chain = `${rack} chains ${(await live.count(rack, "chains")) - 1}`;
+  if (!(await hasFunction(live, chain, "insert_device"))) {
+    throw new Unloadable("empty_pad", `${empty}: drop any sample on it once`);
+  }
+  await live.set(chain, "in_note", note);
+  await live.call(chain, "insert_device", "Simpler");
+  const simpler = await findDevice(live, `${rack} drum_pads ${note} chains 0`, SIMPLER);
+  if (!simpler) throw new Unloadable("empty_pad", `${empty}: Live did not put a Simpler on it`);
+  return simpler;
+}
+
+/** The Simpler a target names: {kind: "simpler"} (this track) or {kind: "pad", note}; `fill` fills an empty pad. */
+async function findSimpler(live, target, { fill = false } = {}) {
   const track = await thisTrack(live);
   if (target.kind === "simpler") {
     const simpler = await findDevice(live, track, SIMPLER);
@@ -62,7 +105,8 @@ async function findSimpler(live, target) {
   if (!rack) throw new Unloadable("no_drum_rack", "No Drum Rack on this track: add one, or pick another target");
   const pad = `${rack} drum_pads ${target.note}`;
   if ((await live.count(pad, "chains")) === 0) {
-    throw new Unloadable("empty_pad", `Pad ${noteName(target.note)} is empty: drop any sample on it once`);
+    if (fill) return fillPad(live, rack, target.note);
+    throw new Unloadable("empty_pad", `Pad ${noteName(target.note)} is empty`);
   }
   const simpler = await findDevice(live, `${pad} chains 0`, SIMPLER);
   if (!simpler) throw new Unloadable("no_pad_simpler", `Pad ${noteName(target.note)} holds no Simpler`);
@@ -71,7 +115,7 @@ async function findSimpler(live, target) {
 
 /** Whether this Live offers SimplerDevice.replace_sample (Live 12.4+), read from the Simpler's info. */
 async function canReplaceSample(live, simplerPath) {
-  return /^function replace_sample\b/m.test(await live.info(simplerPath));
+  return hasFunction(live, simplerPath, "replace_sample");
 }
 
 /** The file loaded in the Simpler at `simplerPath`, or null when it holds none. */
@@ -87,12 +131,15 @@ async function loadedFile(live, simplerPath) {
 
 /**
  * Load `file` into the target's Simpler; resolves with the Simpler's path, or throws Unloadable
- * (no Simpler, Live older than 12.4, Live did not take the file).
+ * (no Simpler, Live older than 12.4, a Simpler in multi-sample mode, Live did not take the file).
  */
 async function loadSample(live, target, file) {
-  const simpler = await findSimpler(live, target);
+  const simpler = await findSimpler(live, target, { fill: true });
   if (!(await canReplaceSample(live, simpler))) {
     throw new Unloadable("old_live", "This Live cannot load samples from a device (Live 12.4+ can)");
+  }
+  if (Number(await live.get(simpler, "multi_sample_mode")) === 1) {
+    throw new Unloadable("multisample", "Simpler is in multi-sample mode: switch it to one sample to load into it");
   }
   await live.call(simpler, "replace_sample", file);
   for (const ms of LOAD_CHECKS) {
@@ -103,9 +150,21 @@ async function loadSample(live, target, file) {
   throw new Unloadable("not_taken", "Simpler did not take the file");
 }
 
-/** The file in the target's Simpler (for "Variate current sample"), or null. */
+/**
+ * The file in the target's Simpler and the part between its markers, for "Variate current sample":
+ * {file, start, seconds} (seconds into the file), or null when it holds none.
+ */
 async function currentSample(live, target) {
-  return loadedFile(live, await findSimpler(live, target));
+  const simpler = await findSimpler(live, target);
+  const file = await loadedFile(live, simpler);
+  if (!file) return null;
+  const sample = `${simpler} sample`;
+  const [start, end, rate, length] = await Promise.all(
+    ["start_marker", "end_marker", "sample_rate", "length"].map(async (name) => Number(await live.get(sample, name))),
+  );
+  const whole = start <= 0 && end >= length;
+  if (whole || !(rate > 0 && end > start && start >= 0)) return { file, start: 0, seconds: null };
+  return { file, start: start / rate, seconds: (end - start) / rate };
 }
 
 /** Tempo and time signature of the Live Set. */
@@ -118,4 +177,4 @@ async function songTiming(live) {
   return { tempo: Number(tempo), numerator: Number(numerator), denominator: Number(denominator) };
 }
 
-module.exports = { Unloadable, noteName, trackOf, loadSample, currentSample, songTiming };
+module.exports = { Unloadable, noteName, trackOf, loadSample, currentSample, songTiming, capabilities };

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up ddbridge in ./.venv (idempotent). With --test, also the test tools and the system
-# packages the tests drive for real (JACK, PortAudio, Lua 5.4, Node.js, Chromium and its driver,
+# packages the tests drive for real (JACK, PortAudio, Lua 5.4, Node.js with npm, Chromium and its driver,
 # fluidsynth with the Csound SoundFont and Sonic Pi's samples for `ddbridge data build`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -26,8 +26,10 @@ pip install -q --upgrade pip >/dev/null
 # The CPU build of torch; a CUDA machine can install its own build first.
 .venv/bin/python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
 if ((want_test)); then
-    apt_install libportaudio2 jackd2 lua5.4 nodejs chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples
+    apt_install libportaudio2 jackd2 lua5.4 nodejs npm chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples
     pip install -q -e ".[test]"
+    # esbuild, pinned in max_for_live/package-lock.json: the tests check the device's bundled script
+    (cd max_for_live && npm ci --no-audit --no-fund --loglevel=error)
 else
     apt_install libportaudio2
     pip install -q -e .

@@ -10,7 +10,7 @@ const { spawn } = require("child_process");
 const path = require("path");
 
 const M4L = path.join(__dirname, "..");
-const SCRIPT = path.join(M4L, "ddbridge_node.js");
+const SCRIPT = path.join(M4L, "ddbridge_node_bundle.js"); // what the device runs: the bundle
 const STAND_IN = path.join(__dirname, "stand-in");
 
 class DeviceProcess {

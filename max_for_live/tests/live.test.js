@@ -65,10 +65,10 @@ test("the [js] script reports what it cannot do instead of failing silently", ()
 test("a file is loaded into the Simpler on this track with replace_sample", async () => {
   const set = simplerSet({ file: "/old.wav" });
   const live = bridge(set);
-  assert.equal(await targets.currentSample(live, { kind: "simpler" }), "/old.wav");
+  assert.deepEqual(await targets.currentSample(live, { kind: "simpler" }), { file: "/old.wav", start: 0, seconds: null });
   assert.equal(await targets.loadSample(live, { kind: "simpler" }, KICK), "live_set tracks 0 devices 0");
   assert.deepEqual(set.calls, [{ path: "live_set tracks 0 devices 0", name: "replace_sample", args: [KICK] }]);
-  assert.equal(await targets.currentSample(live, { kind: "simpler" }), KICK);
+  assert.equal((await targets.currentSample(live, { kind: "simpler" })).file, KICK);
 });
 
 test("a file is loaded into the Simpler on a Drum Rack pad", async () => {
@@ -77,7 +77,8 @@ test("a file is loaded into the Simpler on a Drum Rack pad", async () => {
   const live = bridge(set);
   const where = await targets.loadSample(live, { kind: "pad", note: 38 }, KICK);
   assert.equal(where, "live_set tracks 0 devices 0 drum_pads 38 chains 0 devices 0");
-  assert.deepEqual(set.calls, [{ path: where, name: "replace_sample", args: [KICK] }]);
+  const canonical = "live_set tracks 0 devices 0 chains 0 devices 0"; // the pad's chain is the rack's chain 0
+  assert.deepEqual(set.calls, [{ path: canonical, name: "replace_sample", args: [KICK] }]);
 });
 
 test("without replace_sample (Live before 12.4) nothing is called and the reason is given", async () => {
@@ -106,6 +107,57 @@ test("missing Simplers, Drum Racks and empty pads are named", async () => {
     await assert.rejects(targets.loadSample(bridge(set), target, KICK), named);
   }
   assert.equal(await targets.currentSample(bridge(simplerSet()), { kind: "simpler" }), null); // an empty Simpler
+});
+
+test("Variate current sample takes the part between the Simpler's markers", async () => {
+  const set = simplerSet({ file: "/loop.wav", markers: [4410, 26460] });
+  const part = await targets.currentSample(bridge(set), { kind: "simpler" });
+  assert.deepEqual(part, { file: "/loop.wav", start: 0.1, seconds: 0.5 });
+});
+
+test("Live 12.4 fills an empty Drum Rack pad: a new chain on the pad's note, a Simpler, the file", async () => {
+  const me = thisDevice();
+  const set = new FakeLiveSet({ devices: [drumRack({ 36: [simpler()] }, { live12_3: true }), me], me });
+  const where = await targets.loadSample(bridge(set), { kind: "pad", note: 38 }, KICK);
+  assert.equal(where, "live_set tracks 0 devices 0 drum_pads 38 chains 0 devices 0");
+  const rack = "live_set tracks 0 devices 0";
+  assert.deepEqual(
+    set.calls.map((c) => [c.path, c.name || c.set, ...(c.args || [c.value])]),
+    [
+      [rack, "insert_chain"],
+      [`${rack} chains 1`, "in_note", 38],
+      [`${rack} chains 1`, "insert_device", "Simpler"],
+      [`${rack} chains 1 devices 0`, "replace_sample", KICK],
+    ],
+  );
+});
+
+test("before Live 12.4 an empty pad is left alone and the reason given", async () => {
+  const me = thisDevice();
+  const rack = drumRack({}, { live12_3: true, replaceSample: false });
+  const set = new FakeLiveSet({ devices: [rack, me], me, version: [12, 3, 1] });
+  await assert.rejects(targets.loadSample(bridge(set), { kind: "pad", note: 38 }, KICK), (e) => {
+    return e.reason === "empty_pad" && /Pad D1 is empty: drop any sample on it once/.test(e.message);
+  });
+  assert.deepEqual(set.calls, []);
+});
+
+test("a Simpler in multi-sample mode is named and left alone", async () => {
+  const set = simplerSet({ file: "/old.wav", multiSample: true });
+  await assert.rejects(targets.loadSample(bridge(set), { kind: "simpler" }, KICK), (e) => {
+    return e.reason === "multisample" && /multi-sample mode/.test(e.message);
+  });
+  assert.deepEqual(set.calls, []);
+});
+
+test("the Live version says what the device can do", async () => {
+  const me = thisDevice();
+  const at = (version) => new FakeLiveSet({ devices: [me], me, version });
+  assert.equal((await targets.capabilities(bridge(at([12, 4, 0])))).text, "Live 12.4.0: loads into Simpler");
+  assert.equal(
+    (await targets.capabilities(bridge(at([11, 3, 25])))).text,
+    "Live 11.3.25: plays results here (loading into Simpler needs Live 12.4+)",
+  );
 });
 
 test("a Simpler that does not take the file is reported", async () => {

@@ -8,7 +8,8 @@ const path = require("path");
 const { execFileSync } = require("child_process");
 const { M4L } = require("./harness");
 const { Device, CATEGORIES, TARGETS, UNITS } = require("../device");
-const { buildAmxd } = require("../build_amxd");
+const { buildAmxd, devicePatcher, amxdType } = require("../build_amxd");
+const { bundleText, BUNDLE } = require("../build");
 
 const SOURCE = path.join(M4L, "ddbridge.maxpat");
 const AMXD = path.join(M4L, "ddbridge.amxd");
@@ -27,7 +28,7 @@ const OBJECTS = {
   "dspstate~": () => [1, 4],
   "sfplay~": (args) => [2, Number(args[0] || 1) + 1],
   "plugin~": () => [2, 2],
-  "plugout~": () => [2, 0],
+  "plugout~": () => [2, 2], // as Max saves it (Ableton's CPU Reporter device: 2 signal outlets)
   "+~": () => [2, 1],
   print: () => [1, 0],
 };
@@ -64,9 +65,10 @@ const findObject = (text) => {
 };
 const from = (id, outlet = 0) =>
   cords.filter((c) => c.source[0] === id && c.source[1] === outlet).map((c) => byId.get(c.destination[0]));
-const params = () => boxes.filter((b) => b.parameter_enable === 1);
+const parameterEnabled = (b) => b.parameter_enable === 1 || (b.saved_object_attributes || {}).parameter_enable === 1;
+const params = () => boxes.filter(parameterEnabled);
 const isButton = (box) => box.maxclass === "live.text" && box.mode === 0;
-const nodeScript = () => findObject("node.script ddbridge_node.js @autostart 1");
+const nodeScript = () => findObject("node.script ddbridge_node_bundle.js @autostart 1");
 
 /** The selector of messages leaving `box`, given the selector of those entering it. */
 function selectorAfter(box, selector) {
@@ -163,9 +165,21 @@ test("Live parameters are valid: unique names, int ranges within 0..255, the fol
     if (v.parameter_type === 1) assert.ok(v.parameter_mmin >= 0 && v.parameter_mmax <= 255, v.parameter_longname);
   }
   const folder = byVarname("project_folder");
-  assert.equal(folder.text, "pattr project_folder");
+  // a pattr is a Live parameter only with @parameter_enable 1 in its text and saved attributes, as Max saves it
+  assert.equal(folder.text, "pattr project_folder @parameter_enable 1");
+  assert.deepEqual(folder.saved_object_attributes, { parameter_enable: 1, parameter_mappable: 0 });
   assert.equal(folder.saved_attribute_attributes.valueof.parameter_type, 3, "blob: any data, saved with the Live Set");
   assert.equal(folder.saved_attribute_attributes.valueof.parameter_invisible, 1, "stored only, not automatable");
+});
+
+test("action buttons are hidden parameters: not automatable, not stored, no undo step per click", () => {
+  // parameter_invisible: 0 automated and stored, 1 stored only, 2 hidden (Ableton's CPU Reporter buttons)
+  for (const name of ["generate", "variate", "cancel", "choose_folder"]) {
+    assert.equal(byVarname(name).saved_attribute_attributes.valueof.parameter_invisible, 2, name);
+  }
+  for (const box of params().filter((b) => !isButton(b))) {
+    assert.notEqual(box.saved_attribute_attributes.valueof.parameter_invisible, 2, `${box.varname} is a setting`);
+  }
 });
 
 test("each control reaches the node.script with a message the script handles", () => {
@@ -242,8 +256,22 @@ test("the presentation fits the device and the scripts it names exist", () => {
     const [, y, , h] = box.presentation_rect;
     assert.ok(y >= 0 && y + h <= DEVICE_HEIGHT, `${box.id} sticks out of the device`);
   }
+  const shown = boxes.filter((b) => b.presentation === 1);
+  for (const [i, a] of shown.entries()) {
+    for (const b of shown.slice(i + 1)) {
+      const [ax, ay, aw, ah] = a.presentation_rect;
+      const [bx, by, bw, bh] = b.presentation_rect;
+      const apart = ax + aw <= bx || bx + bw <= ax || ay + ah <= by || by + bh <= ay;
+      assert.ok(apart, `${a.varname || a.text} overlaps ${b.varname || b.text} in the device view`);
+    }
+  }
   assert.equal(nodeScript().saved_object_attributes.autostart, 1);
-  for (const file of ["ddbridge_node.js", "ddbridge_lom.js"]) assert.ok(fs.existsSync(path.join(M4L, file)), file);
+  for (const file of ["ddbridge_node_bundle.js", "ddbridge_lom.js"]) assert.ok(fs.existsSync(path.join(M4L, file)), file);
+});
+
+test("the Node side is one bundled file, up to date with its sources", () => {
+  assert.equal(fs.readFileSync(BUNDLE, "utf8"), bundleText(), "stale: run `node max_for_live/build.js`");
+  assert.doesNotMatch(fs.readFileSync(BUNDLE, "utf8"), /require\("\.\//, "the bundle must not load modules beside it");
 });
 
 /** {type, meta, patcher} read from .amxd bytes, checking every length on the way. */
@@ -261,16 +289,45 @@ function readAmxd(bytes) {
   return { type, meta, patcher: bytes.subarray(32, bytes.length - 1) };
 }
 
-test("the built .amxd is an audio effect whose embedded patcher is the source, byte for byte", () => {
+// Facts read from Ableton's own Max-saved devices (github.com/Ableton/maxdevtools: "CPU Reporter.amxd",
+// an audio effect saved by Max 8.6, and maxdiff/tests/test_files/Test.amxd, a MIDI effect saved by Max 9):
+// the top-level patcher fields both carry and the fields of their `project` record.
+const MAX_DEVICE_FIELDS = [
+  "parameters", "dependency_cache", "latency", "is_mpe", "minimum_live_version", "minimum_max_version",
+  "platform_compatibility", "project", "autosave",
+];
+const MAX_PROJECT_FIELDS = [
+  "version", "creationdate", "modificationdate", "viewrect", "autoorganize", "hideprojectwindow",
+  "showdependencies", "autolocalize", "contents", "layout", "searchpath", "detailsvisible", "amxdtype",
+  "readonly", "devpathtype", "devpath", "sortmode", "viewmode", "includepackages",
+];
+const AMXDTYPE = { aaaa: 1633771873, mmmm: 1835887981 }; // CPU Reporter (aaaa), Test (mmmm)
+
+test("the built .amxd is an audio effect carrying what Max writes into a device", () => {
   const out = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "ddbridge-amxd-")), "device.amxd");
   execFileSync(process.execPath, [path.join(M4L, "build_amxd.js"), SOURCE, out]);
   const built = fs.readFileSync(out);
   const { type, meta, patcher: embedded } = readAmxd(built);
   assert.equal(type, "aaaa");
   assert.equal(meta, 1);
-  assert.ok(embedded.equals(sourceBytes));
-  assert.deepEqual(JSON.parse(embedded.toString("utf8")), JSON.parse(sourceBytes.toString("utf8")));
+  assert.ok(embedded.equals(devicePatcher(sourceBytes)));
+  const device = JSON.parse(embedded.toString("utf8")).patcher;
+  const { boxes: _b, lines: _l, ...rest } = device;
+  const { boxes: _sb, lines: _sl, ...sourceRest } = patcher;
+  assert.deepEqual(device.boxes, patcher.boxes);
+  assert.deepEqual(device.lines, patcher.lines);
+  assert.deepEqual(Object.keys(rest).filter((k) => !(k in sourceRest)).sort(), [...MAX_DEVICE_FIELDS].sort());
+  assert.deepEqual(Object.keys(device.project).sort(), [...MAX_PROJECT_FIELDS].sort());
+  for (const [code, value] of Object.entries(AMXDTYPE)) assert.equal(amxdType(code), value);
+  assert.equal(device.project.amxdtype, amxdType(type));
+  assert.deepEqual(
+    device.dependency_cache.map((d) => [d.name, d.type, d.implicit]),
+    [["ddbridge_lom.js", "TEXT", 1], ["ddbridge_node_bundle.js", "TEXT", 1]],
+    "every file the device loads is a dependency Max freezes into it",
+  );
+  const names = Object.values(device.parameters).filter(Array.isArray).map((p) => p[0]);
+  assert.deepEqual(names.sort(), params().map((b) => b.saved_attribute_attributes.valueof.parameter_longname).sort());
   assert.ok(built.equals(buildAmxd(sourceBytes)));
-  assert.ok(fs.readFileSync(AMXD).equals(built), "ddbridge.amxd is stale: run node max_for_live/build_amxd.js");
+  assert.ok(fs.readFileSync(AMXD).equals(built), "ddbridge.amxd is stale: run node max_for_live/build.js");
   assert.throws(() => buildAmxd(Buffer.from('{"boxes": []}')), /not a Max patcher/);
 });
