@@ -1,12 +1,14 @@
 """ZeroMQ front end: a ROUTER for requests (REQ or DEALER clients) and a PUB for job events.
 
 One JSON frame per request, after an optional REQ-style envelope (frames up to an empty one).
-Replies go back with the same envelope. Frames are taken from ZeroMQ without copying and copied only
-when within ``protocol.MAX_MESSAGE_BYTES``: a larger message is answered ``bad_request`` by its
-length alone. ZeroMQ drops the connection of a peer that sends a frame over ``MAX_FRAME_BYTES``
-before reading it, so no frame ever takes more memory than that. Events are published as two frames: the event name
+Replies go back with the same envelope. Events are published as two frames: the event name
 (``progress``, ``done``, ``error``) as the topic, then the JSON event. A thin adapter over
 ``Core``: replies and events from other threads reach the socket thread through an outbox.
+
+Frames are taken from ZeroMQ without copying, and copied only when within
+``protocol.MAX_MESSAGE_BYTES``: a larger message is answered ``bad_request`` by its length alone.
+ZeroMQ closes the connection of a peer that sends a frame over ``MAX_FRAME_BYTES`` before reading
+it, so no frame ever takes more memory than that.
 """
 
 from __future__ import annotations
