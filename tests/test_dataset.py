@@ -109,9 +109,9 @@ def test_notice_credits_the_sources_and_a_training_set_is_not_eval_only(built):
 def test_a_heldout_build_is_marked_eval_only_and_refused_for_training(tmp_path):
     out = tmp_path / "heldout"
     # The copyleft packages are large; the marking is the same whatever the sources.
-    report = build(out, [SOURCES["csound"]], heldout=True)
+    report = build(out, [SOURCES["sonicpi"]], heldout=True)
     assert report.total > 0 and (out / "NOTICE").read_text().count("EVAL ONLY") == 1
-    assert "never train" in (out / EVAL_ONLY).read_text() and "public domain" in (out / EVAL_ONLY).read_text()
+    assert "never train" in (out / EVAL_ONLY).read_text() and "CC0" in (out / EVAL_ONLY).read_text()
     with pytest.raises(BadRequest, match="evaluation-only"):
         AudioFolder(out, RATE, 4096, channels=1)
 

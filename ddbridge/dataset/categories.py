@@ -10,7 +10,9 @@ import re
 
 from ddbridge.train.synth import CATEGORIES
 
-__all__ = ["CATEGORIES", "GM_DRUM_KEYS", "BASS_PROGRAMS", "PLUCK_PROGRAMS", "drum_keys", "name_category"]
+__all__ = [
+    "CATEGORIES", "GM_DRUM_KEYS", "BASS_PROGRAMS", "PLUCK_PROGRAMS", "TOM_PROGRAMS", "drum_keys", "name_category",
+]  # fmt: skip
 
 _PERC_KEYS = (37, 54, 56, *range(60, 71), 75, 76, 77, 80)
 # GM percussion key map (channel 10); keys absent here (cymbals, whistles, guiros, cuicas) are skipped.
@@ -33,9 +35,12 @@ _AVL_KEYS = {k: c for k, c in GM_DRUM_KEYS.items() if k <= 61 and k != 48} | {61
 KIT_KEYMAPS: dict[str, dict[int, str]] = {"gm": GM_DRUM_KEYS, "orchestra": _ORCHESTRA_KEYS, "avl": _AVL_KEYS}
 
 # GM programs (0-based): 32-39 are the eight basses; plucked strings: nylon and steel guitar,
-# pizzicato strings, harp, banjo, koto.
+# pizzicato strings, harp, banjo, koto; pitched drums: melodic tom, synth drum. Presets in the GS
+# variation banks (8, 16) of these programs count too (Synth Bass 3, Ukulele, Mandolin, 808 Tom).
 BASS_PROGRAMS = tuple(range(32, 40))
 PLUCK_PROGRAMS = (24, 25, 45, 46, 105, 107)
+TOM_PROGRAMS = (117, 118)
+MELODIC_BANKS = (0, 8, 16)
 
 
 def drum_keys(keymap: str) -> dict[int, str]:

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge.dataset.categories import BASS_PROGRAMS, PLUCK_PROGRAMS, drum_keys
+from ddbridge.dataset.categories import BASS_PROGRAMS, MELODIC_BANKS, PLUCK_PROGRAMS, TOM_PROGRAMS, drum_keys
 from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit
 from ddbridge.dataset.sf2 import Preset, presets
 from ddbridge.dataset.sources import Source, kit_id
@@ -29,6 +29,7 @@ MELODIC_HOLD = 0.4  # s: bass and pluck notes are short one-shots
 MELODIC_VELOCITY = 100
 BASS_NOTES = tuple(range(28, 53, 4))  # E1 .. E3
 PLUCK_NOTES = tuple(range(45, 82, 6))  # A2 .. A5
+TOM_NOTES = tuple(range(38, 63, 4))  # D2 .. D4
 PERIOD = 3.0  # s from one note-on to the next; all sound is cut 0.2 s before the next note
 LEAD = 0.5  # s of silence before the first note
 TICKS_PER_SECOND = 960  # MIDI: 960 ticks per beat at 60 bpm
@@ -105,12 +106,20 @@ def _kit_job(source: Source, sf2: Path, preset: Preset, keymap: str) -> Job:
     return f"{source.name}: {preset.name}", run
 
 
+# category: (GM programs, notes, hold); pitched drums are held like kit drums, to ring out naturally
+MELODIC = {
+    "bass": (BASS_PROGRAMS, BASS_NOTES, MELODIC_HOLD),
+    "pluck": (PLUCK_PROGRAMS, PLUCK_NOTES, MELODIC_HOLD),
+    "tom": (TOM_PROGRAMS, TOM_NOTES, DRUM_HOLD),
+}
+
+
 def _melodic_job(source: Source, sf2: Path, preset: Preset, category: str) -> Job:
-    keys = BASS_NOTES if category == "bass" else PLUCK_NOTES
+    _, keys, hold = MELODIC[category]
     notes = [(k, MELODIC_VELOCITY) for k in keys]
 
     def run() -> Iterator[RawHit]:
-        windows = render_notes(sf2, preset.bank, preset.program, notes, MELODIC_HOLD)
+        windows = render_notes(sf2, preset.bank, preset.program, notes, hold)
         for (key, vel), audio in zip(notes, windows, strict=True):
             origin = f"{sf2.name} preset {preset.bank}:{preset.program} ({preset.name}) note {key} vel {vel}"
             yield RawHit(category, kit_id(preset.name), f"n{key}-v{vel}", origin, audio)
@@ -119,14 +128,14 @@ def _melodic_job(source: Source, sf2: Path, preset: Preset, category: str) -> Jo
 
 
 def jobs(source: Source, sf2: Path) -> list[Job]:
-    """One render job per drum kit and per bass or pluck program that ``sf2`` holds."""
+    """One render job per drum kit and per bass, pluck or pitched-drum program that ``sf2`` holds."""
     fluidsynth()
     found = presets(sf2)
     if source.keymap != "gm":  # kits stored as ordinary presets with their own key map
         return [_kit_job(source, sf2, p, source.keymap) for p in found]
     kits = sorted((p for p in found if p.bank == 128 and GM_KITS.match(p.name)), key=lambda p: p.program)
     out = [_kit_job(source, sf2, p, "orchestra" if p.name.lower().startswith("orch") else "gm") for p in kits]
-    melodic = sorted((p for p in found if p.bank == 0), key=lambda p: p.program)
-    out += [_melodic_job(source, sf2, p, "bass") for p in melodic if p.program in BASS_PROGRAMS]
-    out += [_melodic_job(source, sf2, p, "pluck") for p in melodic if p.program in PLUCK_PROGRAMS]
+    melodic = sorted((p for p in found if p.bank in MELODIC_BANKS), key=lambda p: (p.program, p.bank))
+    for category, (programs, _, _) in MELODIC.items():
+        out += [_melodic_job(source, sf2, p, category) for p in melodic if p.program in programs]
     return out
