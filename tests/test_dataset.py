@@ -93,6 +93,7 @@ def test_manifest_lists_every_hit_with_its_kit_licence_and_origin(built):
     kick = next(r for r in csound if r["kit"] == "standard" and r["category"] == "kick")
     assert kick["origin"].startswith("sf_GMbank.sf2 preset 128:0 (Standard) key 3")
     assert any(r["origin"] == "drum_cymbal_closed.flac" for r in rows if r["category"] == "hat_closed")
+    assert any("(Melodic Tom) note" in r["origin"] for r in csound if r["category"] == "tom")  # pitched toms
     assert not [r for r in rows if "cymbal_hard" in r["origin"] or "splash" in r["origin"]]  # cymbals skipped
 
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 from ddbridge.audio import load_audio, resample
 from ddbridge.dataset.categories import name_category
-from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit, slug
-from ddbridge.dataset.sources import Source
+from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit
+from ddbridge.dataset.sources import Source, slug
 
 SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
 

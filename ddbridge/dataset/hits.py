@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -49,11 +48,6 @@ class Hit:
     licence: str
     origin: str
     audio: np.ndarray
-
-
-def slug(text: str) -> str:
-    """A file-name-safe, lower-case form of ``text`` (``"TR-808"`` → ``tr-808``)."""
-    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
 def mono(audio: np.ndarray) -> np.ndarray:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from ddbridge.dataset.categories import name_category
 from ddbridge.dataset.files import load_hit
-from ddbridge.dataset.hits import Job, RawHit, slug
-from ddbridge.dataset.sources import HYDROGEN_LICENCES, Source, kit_id
+from ddbridge.dataset.hits import Job, RawHit
+from ddbridge.dataset.sources import HYDROGEN_LICENCES, Source, kit_id, slug
 from ddbridge.errors import BadRequest
 
 

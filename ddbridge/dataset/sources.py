@@ -7,10 +7,10 @@ into a held-out evaluation set.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbridge.dataset.hits import slug
 from ddbridge.errors import BadRequest
 
 SF2_DIR = Path("/usr/share/sounds/sf2")
@@ -84,6 +84,11 @@ HYDROGEN_LICENCES = {
 
 # Kits published under two names (one recorded kit): one ``kit`` value, so no evaluation split puts it on both sides.
 SAME_KIT = {"the-black-pearl-1-0": "black-pearl", "black-pearl-4pc": "black-pearl"}
+
+
+def slug(text: str) -> str:
+    """A file-name-safe, lower-case form of ``text`` (``"TR-808"`` → ``tr-808``)."""
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "x"
 
 
 def kit_id(name: str) -> str:
