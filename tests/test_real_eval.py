@@ -22,13 +22,13 @@ from ddbridge.train.measures import FLOOR_DB, high_band_share, spectral_centroid
 from ddbridge.train.real_eval import Row, Sound, evaluate_reference, targets
 from ddbridge.train.reference import RATE, load_reference
 
-CATEGORIES = ("kick", "snare", "hat_closed")
+CATEGORIES = ("kick", "snare", "hat_closed", "bass")
 KITS = 4
 PER_KIT = 5
 SECONDS = 2048 / 8000  # the tiny model's window
 
 
-def build_reference(folder, manifest: bool = True, file_rate: int = 22050):
+def build_reference(folder, manifest: bool = True, file_rate: int = 48000):
     """Synthetic hits laid out as ``ddbridge data build`` writes them; seeds modulo ``KITS`` form the kits."""
     rows = []
     for category in CATEGORIES:
@@ -192,17 +192,17 @@ def test_cli_reference_prints_json_with_targets(reference_dir, tmp_path, capsys)
     assert report["seconds"] == pytest.approx(SECONDS, abs=1e-4) and -100 < report["real"]["kick"]["tail_db"] < 0
 
 
-def test_cli_reference_scores_only_the_asked_categories(reference_dir, tmp_path, capsys):
-    bundle = tiny_bundle(("snare", "hat_closed", "kick"), sample_rate=8000, sample_size=2048, depth=4)
+def test_cli_reference_scores_drums_unless_asked_otherwise(reference_dir, tmp_path, capsys):
+    bundle = tiny_bundle(("snare", "hat_closed", "kick", "bass"), sample_rate=8000, sample_size=2048, depth=4)
     save_model(bundle, tmp_path / "tiny")
     args = ["eval", "--model", str(tmp_path / "tiny"), "--reference", str(reference_dir), "--per-category", "2"]
     args += ["--steps", "1", "--sampler", "v-ddim", "--device", "cpu", "--no-baseline", "--json"]
-    assert main([*args, "--categories", "kick,snare"]) == 0
+    assert main(args) == 0
     report = json.loads(capsys.readouterr().out)
-    assert [r["category"] for r in report["rows"]] == ["snare", "kick"] and set(report["real_hits"]) == {
-        "snare",
-        "kick",
-    }
+    assert [r["category"] for r in report["rows"]] == ["snare", "hat_closed", "kick"]  # bass is no drum
+    assert main([*args, "--categories", "bass, kick"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert [r["category"] for r in report["rows"]] == ["kick", "bass"] and set(report["real_hits"]) == {"kick", "bass"}
     assert main([*args, "--categories", "kick,choir"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and "--categories must name categories of model 'tiny'" in err

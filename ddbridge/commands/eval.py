@@ -23,7 +23,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--categories",
         metavar="LIST",
-        help="with --reference: comma-separated categories to score (default: all the model and DIR share)",
+        help="with --reference: comma-separated categories to score (default: the model's drum categories, "
+        "kick, snare, clap, hat_closed, hat_open and tom, that DIR has)",
     )
     p.add_argument("--model", default="default", help="registry name, checkpoint, folder or hub id (default: default)")
     p.add_argument("--per-category", type=int, default=16, help="hits generated per category (default: 16)")
@@ -75,10 +76,10 @@ def run(args: argparse.Namespace) -> int:
 
 def _run_reference(args: argparse.Namespace, bundle) -> int:
     from ddbridge.cli_support import progress_bar
-    from ddbridge.train.real_eval import evaluate_reference
+    from ddbridge.train.real_eval import default_categories, evaluate_reference
     from ddbridge.train.reference import load_reference
 
-    wanted = list(bundle.categories) or None
+    wanted = default_categories(bundle.categories)
     if args.categories is not None:
         wanted = [c.strip() for c in args.categories.split(",") if c.strip()]
         unknown = [c for c in wanted if bundle.categories and c not in bundle.categories]

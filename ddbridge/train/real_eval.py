@@ -23,6 +23,7 @@ from ddbridge.train.judge import HeldOut, fit_judge, held_out_accuracy
 from ddbridge.train.measures import high_band_share, spectral_centroid, tail_db
 from ddbridge.train.reference import Reference, fit_hit
 
+DRUMS = ("kick", "snare", "clap", "hat_closed", "hat_open", "tom")  # scored unless asked otherwise
 SILENT_DB = -60.0
 SHORT = ("kick", "snare", "clap", "hat_closed")  # these must end in silence
 RINGING = ("tom", "hat_open")  # these may ring to the window's end, but no louder than real ones
@@ -205,6 +206,14 @@ def targets(judge: HeldOut, rows: Sequence[Row], real: dict[str, Sound], baselin
         goal = f">= {FRECHET_RATIO_GOAL:g}"
         out.append(Target("Fréchet untrained / trained", ratio, goal, ratio >= FRECHET_RATIO_GOAL))
     return out
+
+
+def default_categories(model_categories: Sequence[str]) -> list[str]:
+    """What to score when not told: the model's drum categories (``DRUMS``), since a catch-all such as
+    ``perc`` makes a poor judge of anything; every category of a model without drums; ``DRUMS`` for an
+    unconditional model."""
+    drums = [c for c in model_categories or DRUMS if c in DRUMS]
+    return drums or list(model_categories)
 
 
 def evaluate_reference(
