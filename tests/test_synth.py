@@ -9,7 +9,7 @@ import soundfile as sf
 from ddbridge.cli import main
 from ddbridge.errors import BadRequest
 from ddbridge.train.features import FEATURE_NAMES, features
-from ddbridge.train.synth import CATEGORIES, PEAK, render
+from ddbridge.train.synth import CATEGORIES, PEAK, RELEASE, SILENCE, render
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -38,11 +38,55 @@ def _mean_feature(category: str, name: str, seeds: int = 6) -> float:
 
 def test_categories_differ_in_their_features():
     centroid = {c: _mean_feature(c, "log_centroid") for c in ("kick", "bass", "snare", "hat_closed")}
-    assert centroid["bass"] < centroid["kick"] < centroid["snare"] < centroid["hat_closed"]
-    assert _mean_feature("bass", "low_band_ratio") > 0.8 > 0.01 > _mean_feature("hat_open", "low_band_ratio")
+    assert centroid["kick"] < centroid["bass"] < centroid["snare"] < centroid["hat_closed"]  # as in real one-shots
+    assert _mean_feature("kick", "low_band_ratio") > 0.8 > 0.01 > _mean_feature("hat_open", "low_band_ratio")
+    assert _mean_feature("bass", "low_band_ratio") > 0.5
     assert _mean_feature("hat_open", "log_decay") > _mean_feature("hat_closed", "log_decay") + 1.0
     assert _mean_feature("pluck", "log_dominant") > _mean_feature("bass", "log_dominant") + 1.0
     assert _mean_feature("tom", "log_dominant") > _mean_feature("kick", "log_dominant")
+
+
+def _stats(category: str, seeds: int = 16) -> np.ndarray:
+    """Per seed, at 44.1 kHz over 1 s: energy share above 8 kHz, share below 200 Hz, seconds to -60 dB re peak."""
+    rows = []
+    for seed in range(seeds):
+        mono = render(category, seed).mean(axis=0).astype(np.float64)
+        power = np.abs(np.fft.rfft(mono)) ** 2
+        freqs = np.fft.rfftfreq(len(mono), 1 / 44100)
+        t60 = np.flatnonzero(np.abs(mono) > np.abs(mono).max() * 1e-3)[-1] / 44100
+        rows.append((power[freqs > 8000].sum() / power.sum(), power[freqs < 200].sum() / power.sum(), t60))
+    return np.array(rows)
+
+
+def test_closed_hats_are_as_bright_and_as_short_as_real_ones():
+    """Real closed hats: ~58 % of their energy above 8 kHz, -60 dB within ~0.25 s."""
+    hats = _stats("hat_closed")
+    assert 0.35 <= np.median(hats[:, 0]) <= 0.80
+    assert np.median(hats[:, 2]) <= 0.3
+    assert np.median(_stats("hat_open")[:, 2]) > 2 * np.median(hats[:, 2])
+
+
+def test_kicks_have_most_of_their_energy_below_200_hz():
+    low = _stats("kick")[:, 1]
+    assert np.median(low) >= 0.95 and low.min() >= 0.85  # real kicks: 97 %, a quarter of them below 95 %
+
+
+def test_snares_have_a_body_below_200_hz():
+    low = _stats("snare")[:, 1]
+    assert 0.05 <= np.median(low) <= 0.5 and np.percentile(low, 25) >= 0.03  # real: 17 %, middle half 6 to 49 %
+
+
+@pytest.mark.parametrize("category", CATEGORIES)
+def test_every_hit_ends_in_silence_inside_its_window(category):
+    """Below -60 dB re peak before the window ends, and digital silence at its end."""
+    stats = _stats(category, seeds=8)
+    assert stats[:, 2].max() < 1.0 - SILENCE
+    if category in ("kick", "snare", "hat_closed", "clap"):
+        assert stats[:, 2].max() < 1.0 - SILENCE - RELEASE  # they decay by themselves, before the final fade
+    for seed in range(3):
+        for seconds in (1.0, 0.25):
+            a = render(category, seed, seconds=seconds)
+            assert not a[:, -int(44100 * seconds * SILENCE) :].any()
 
 
 def test_stereo_width_where_it_fits():
