@@ -199,9 +199,18 @@ def test_one_recorded_kit_has_one_kit_id_under_its_two_names():
     assert kit_id("TR-808") == "tr-808" and kit_id("Standard 1") == "standard-1"
 
 
-def test_dedupe_drops_a_rescaled_copy_but_keeps_a_different_hit():
-    rng = np.random.default_rng(0)
-    a, b = rng.standard_normal(8000), rng.standard_normal(8000)
+def test_dedupe_drops_rescaled_and_shifted_copies_but_keeps_different_hits():
+    t = np.arange(RATE // 2) / RATE
+    env = np.exp(-t * 12)
+    kick = np.sin(2 * np.pi * 55 * t) * env
+    noise = np.random.default_rng(0).standard_normal(t.size) * np.exp(-t * 40)
     d = Deduper()
-    assert d.is_new("snare", a) and not d.is_new("snare", 0.3 * a) and d.is_new("snare", b)
-    assert d.is_new("kick", a)  # categories are compared apart
+    assert d.is_new("tom", kick)
+    assert not d.is_new("tom", 0.3 * kick)  # the same sample at another level
+    assert d.is_new("tom", np.sin(2 * np.pi * 82 * t) * env)  # another pitch
+    assert d.is_new("tom", noise) and d.is_new("tom", np.sin(2 * np.pi * 55 * t) * np.exp(-t * 3))  # another decay
+    assert d.is_new("kick", kick)  # categories are compared apart
+    assert d.is_new("hat_closed", noise)
+    shifted = np.r_[np.zeros(8), noise[:-8]]  # a hit whose onset was found 8 samples later: the waveforms
+    assert abs(float(shifted @ noise)) < 0.1 * float(noise @ noise)  # hardly correlate, yet it is the same hit
+    assert not d.is_new("hat_closed", 0.5 * shifted)
