@@ -60,6 +60,7 @@ class DaemonProcess:
         max_batch: int = 16,
         osc_reply_port: int = 0,
         extra_config: str = "",
+        threads: int = 1,
     ) -> None:
         self.model, self.root = model, root
         self.allowed, self.outside, self.state = root / "allowed", root / "outside", root / "state"
@@ -81,7 +82,7 @@ class DaemonProcess:
                     f"osc_reply_port = {osc_reply_port}",
                     f"web_port = {self.web_port}",
                     "[models]",
-                    "threads = 1",
+                    f"threads = {threads}",
                     "[output]",
                     f'allowed_roots = ["{self.allowed}"]',
                     f'default_project_dir = "{self.allowed / "default-project"}"',

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import threading
+import time
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -30,8 +31,10 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 START_TIMEOUT_S = 30.0
+WS_CLOSE_TIMEOUT_S = 2.0  # a page that does not answer the closing handshake must not hold up shutdown
 BLOCKING_THREADS = 4
 UPLOADS = "uploads"
+UPLOAD_DAYS = 30  # files dropped on the page (the daemon's own copies) are kept this long as job sources
 MARKS = "web_marks.json"
 
 
@@ -40,12 +43,14 @@ class WebFrontend:
 
     def __init__(self, core: Core, config: Config, outputs: Outputs, host: str = "127.0.0.1", port: int = 5557):
         self.core, self.config, self.host, self.port = core, config, host, port
-        self.url = f"http://{'127.0.0.1' if host in ('', '0.0.0.0', '*') else host}:{port}/"
+        name = "127.0.0.1" if host in ("", "0.0.0.0", "*", "::") else host
+        self.url = f"http://{f'[{name}]' if ':' in name else name}:{port}/"
         state = config.state_path()
         self.library = Library(outputs.allowed_roots, self._library_folders(outputs), state / MARKS, state / UPLOADS)
         self.guard = Guard(host, port, config.web.allowed_hosts)
         self._pool = ThreadPoolExecutor(BLOCKING_THREADS, thread_name_prefix="ddbridge-web")
-        self.routes = Routes(core, config, self.library, state / UPLOADS, self._pool)
+        self.uploads = state / UPLOADS
+        self.routes = Routes(core, config, self.library, self.uploads, self._pool)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._sockets: set[web.WebSocketResponse] = set()
@@ -70,6 +75,7 @@ class WebFrontend:
 
     def start(self) -> None:
         """Listen (``Unavailable`` if the port is taken) and start serving on a thread of its own."""
+        _prune(self.uploads, UPLOAD_DAYS)
         started: Future = Future()
         self._thread = threading.Thread(target=self._run, args=(started,), name="ddbridge-web", daemon=True)
         self._thread.start()
@@ -141,7 +147,7 @@ class WebFrontend:
     # -- events -----------------------------------------------------------------------------------
 
     async def _events(self, request: web.Request) -> web.WebSocketResponse:
-        ws = web.WebSocketResponse(heartbeat=20)
+        ws = web.WebSocketResponse(heartbeat=20, timeout=WS_CLOSE_TIMEOUT_S)
         ws.headers.update(HEADERS)
         await ws.prepare(request)
         self._sockets.add(ws)
@@ -182,3 +188,14 @@ class WebFrontend:
                 await ws.send_json(message)
             except (ConnectionError, RuntimeError):
                 self._sockets.discard(ws)
+
+
+def _prune(folder: Path, days: float) -> None:
+    """Remove the daemon's copies of dropped files older than ``days``."""
+    cutoff = time.time() - days * 86400
+    try:
+        old = [p for p in folder.iterdir() if p.is_file() and p.stat().st_mtime < cutoff]
+    except OSError:
+        return
+    for path in old:
+        path.unlink(missing_ok=True)
