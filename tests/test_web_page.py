@@ -196,6 +196,20 @@ def test_generating_a_kick_shows_progress_then_the_sound_with_its_waveform(page)
     assert "kick" in page.row(path).text and str(meta["seed"]) in page.row(path).text
 
 
+def test_a_loop_in_bars_at_a_bpm(page):
+    before = page.paths()
+    page.tab("generate")
+    Select(page.find("#f-length")).select_by_value("loop")
+    assert not page.find("#f-seconds").is_displayed()
+    page.type("#f-bars", 1)
+    page.type("#f-bpm", 120)
+    page.generate("loop", 1)
+    (path,) = page.new_rows(before, 1)
+    meta = sidecar(path)
+    assert meta["loop"] is True and meta["request_seconds"] == 2.0  # one 4/4 bar at 120 BPM
+    assert sf.info(path).frames == 2 * meta["sample_rate"]
+
+
 def test_playing_a_sound_advances_the_audio_element(page, daemon):
     before = page.paths()
     page.generate("snare", 1)
