@@ -172,7 +172,7 @@ def _snare(rng: np.random.Generator, t: np.ndarray, sr: int) -> np.ndarray:
     f = _log_uniform(rng, 120, 220)
     tone = np.sin(_sweep(t, f * 1.4, f, 0.01)) + 0.5 * np.sin(_sweep(t, f * 2.4, f * 1.87, 0.01))
     tone *= _decay(t, _log_uniform(rng, 0.03, 0.12))
-    low = _log_uniform(rng, 300, 1500)
+    low = _log_uniform(rng, 200, 900)
     noise = _unit(_band(_noise(rng, len(t), rng.uniform(0.05, 0.3)), sr, low, low * rng.uniform(4, 12)))
     noise *= _decay(t, _log_uniform(rng, 0.04, 0.12))
     return rng.uniform(0.2, 0.8) * _stereo(_unit(tone)) + noise
