@@ -151,6 +151,16 @@ def test_eval_against_real_hits_of_a_model_at_another_rate(reference_dir):
     assert "FAIL  hat_closed energy above 8 kHz" in table and "judge on held-out real hits" in table
 
 
+def test_finish_scores_the_sounds_as_written(reference_dir):
+    bundle = tiny_bundle(("kick", "snare"), sample_rate=8000, sample_size=2048, depth=4)
+    ref = load_reference(reference_dir, SECONDS, list(bundle.categories))
+    settings = {"per_category": 2, "steps": 1, "sampler": "v-ddim", "baseline": False}
+    raw, done = evaluate_reference(bundle, ref, **settings), evaluate_reference(bundle, ref, finish=True, **settings)
+    assert not raw.finished and done.finished and "finished output" in done.table() and "raw model" in raw.table()
+    assert [r.sound.tail_db for r in raw.rows] != [r.sound.tail_db for r in done.rows]
+    assert done.judge == raw.judge and done.real == raw.real
+
+
 def test_targets_pass_and_fail_at_their_goals():
     def row(category, accuracy, silent=1.0, tail=-100.0, high=0.5, frechet=1.0):
         return Row(category, accuracy, frechet, 0.1, Sound(tail, silent, high, 1000.0))

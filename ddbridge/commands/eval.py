@@ -21,6 +21,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--reference", metavar="DIR", help="score against the real hits in DIR instead of synthetic drums")
     p.add_argument(
+        "--finish",
+        action="store_true",
+        help="with --reference: score the sounds as written to files (DC removed, faded, normalised), not raw output",
+    )
+    p.add_argument(
         "--categories",
         metavar="LIST",
         help="with --reference: comma-separated categories to score (default: the model's drum categories, "
@@ -99,6 +104,7 @@ def _run_reference(args: argparse.Namespace, bundle) -> int:
             guidance_scale=args.guidance,
             seed=args.seed,
             baseline=args.baseline,
+            finish=args.finish,
             progress=progress,
         )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())

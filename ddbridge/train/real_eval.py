@@ -1,7 +1,8 @@
 """Score a model against real drum hits (``ddbridge eval --reference DIR``), with pass/fail targets.
 
-Raw model output at the given settings (no selection, no finishing) is mixed to mono, resampled
-to the reference's rate and cut to the model's window; the real hits are cut to the same window.
+Raw model output at the given settings (no selection; with ``finish``, as written to files: DC
+removed, faded and normalised, but not trimmed, so the window stays put) is mixed to mono,
+resampled to the reference's rate and cut to the model's window; real hits are cut to the same.
 The judge (``judge.py``) recognises categories: its own accuracy on held-out kits comes first, and
 the generated accuracy is read relative to it. Fréchet distance and MMD of the judge's features
 are compared with those of an untrained network of the same shape; tail level, energy above
@@ -15,6 +16,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ddbridge.audio import finish as finish_audio
 from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.train.evaluate import ALL, generated_hits, untrained_like
@@ -70,6 +72,7 @@ class RealReport:
     guidance_scale: float
     per_category: int
     seed: int
+    finished: bool
     reference: str
     rate: int
     seconds: float
@@ -99,7 +102,8 @@ class RealReport:
         j = self.judge
         lines = [
             f"model {self.model}: {self.per_category} per category, {self.steps} steps, sampler {self.sampler}, "
-            f"guidance {self.guidance_scale:g}, seed {self.seed}",
+            f"guidance {self.guidance_scale:g}, seed {self.seed}, "
+            + ("finished output (DC removed, faded, normalised)" if self.finished else "raw model output"),
             f"reference {self.reference}: {sum(self.real_hits.values())} real hits at {self.rate} Hz, "
             f"window {self.seconds:.3f} s; held out by {self.grouping}",
             f"judge on held-out real hits: {_pct(j.balanced)} (mean over categories), {_pct(j.overall)} of all hits",
@@ -225,6 +229,7 @@ def evaluate_reference(
     guidance_scale: float | None = None,
     seed: int = 0,
     baseline: bool = True,
+    finish: bool = False,
     progress: Callable[[float], None] | None = None,
 ) -> RealReport:
     """Generate ``per_category`` hits per category and score them against ``reference`` (see the module doc).
@@ -261,7 +266,9 @@ def evaluate_reference(
         for category in asked:
             guidance = guidance_scale if b is bundle else 1.0
             raw = generated_hits(b, category, per_category, seed, steps, sampler, guidance)
-            hits = [fit_hit(a, b.sample_rate, length) for a in raw]
+            if finish:
+                raw = [finish_audio(a, b.sample_rate, rate, trim_silence=False).T for a in raw]
+            hits = [fit_hit(a, rate if finish else b.sample_rate, length) for a in raw]
             feats = feature_matrix(hits, rate, judge_features)
             acc = None if category is None else judge.accuracy(feats, np.full(len(feats), categories.index(category)))
             ref = judge.scaler(x if category is None else real_x[category])
@@ -278,6 +285,7 @@ def evaluate_reference(
         float(guidance_scale),
         per_category,
         seed,
+        finish,
         str(reference.path),
         rate,
         length / rate,
