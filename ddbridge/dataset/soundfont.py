@@ -1,8 +1,8 @@
-"""Render an SF2 SoundFont note by note with the fluidsynth CLI: its drum kits, bass and plucked programs.
+"""Render an SF2 SoundFont note by note with the fluidsynth CLI: its drum kits, basses, plucks, pitched toms.
 
-Each preset is one fluidsynth run over a MIDI file (written with mido) that plays its notes a few
-seconds apart, reverb and chorus off, silencing everything (all-sound-off) before the next note;
-the render is then cut into one window per note.
+One fluidsynth run (the SoundFont loaded once) renders a MIDI file, written with mido, that plays
+a few presets' notes one after another a few seconds apart, reverb and chorus off, silencing
+everything (all-sound-off) before the next note; the render is then cut into one window per note.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import shutil
 import subprocess
 import tempfile
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -32,6 +33,7 @@ PLUCK_NOTES = tuple(range(45, 82, 6))  # A2 .. A5
 TOM_NOTES = tuple(range(38, 63, 4))  # D2 .. D4
 PERIOD = 3.0  # s from one note-on to the next; all sound is cut 0.2 s before the next note
 LEAD = 0.5  # s of silence before the first note
+BATCH_SECONDS = 600.0  # at most this much audio per fluidsynth run (~210 MB of float stereo)
 TICKS_PER_SECOND = 960  # MIDI: 960 ticks per beat at 60 bpm
 # Bank-128 presets laid out as General MIDI / GS drum kits (other drum presets use their own maps).
 GM_KITS = re.compile(r"^(standard|room|power|electronic|tr[ -]?808|jazz|brush|orchestra)", re.IGNORECASE)
@@ -45,21 +47,36 @@ def fluidsynth() -> str:
     return exe
 
 
-def _midi(path: Path, bank: int, program: int, notes: list[tuple[int, int]], hold: float) -> list[float]:
-    """Write a MIDI file playing ``notes`` (key, velocity) one after another; returns each note's start (s)."""
+@dataclass(frozen=True)
+class Part:
+    """One preset's notes in a render: (key, velocity) pairs, how long each is held, each key's category."""
+
+    preset: Preset
+    notes: tuple[tuple[int, int], ...]
+    hold: float
+    categories: dict[int, str]
+    melodic: bool
+
+
+def _midi(path: Path, parts: list[Part]) -> list[float]:
+    """Write a MIDI file playing every part's notes one after another; returns each note's start (s)."""
     import mido
 
-    channel = 9 if bank == 128 else 0
     events: list[tuple[float, mido.Message]] = []
-    if channel != 9:
-        events.append((0.0, mido.Message("control_change", channel=channel, control=0, value=bank & 127)))
-    events.append((0.0, mido.Message("program_change", channel=channel, program=program)))
-    period = PERIOD
-    starts = [LEAD + i * period for i in range(len(notes))]
-    for start, (key, velocity) in zip(starts, notes, strict=True):
-        events.append((start, mido.Message("note_on", channel=channel, note=key, velocity=velocity)))
-        events.append((start + hold, mido.Message("note_off", channel=channel, note=key, velocity=0)))
-        events.append((start + period - 0.2, mido.Message("control_change", channel=channel, control=120, value=0)))
+    starts: list[float] = []
+    for part in parts:
+        p = part.preset
+        channel = 9 if p.bank == 128 else 0  # GS: the drum channel's programs are the bank-128 kits
+        first = LEAD + len(starts) * PERIOD
+        if channel != 9:
+            events.append((first - 0.1, mido.Message("control_change", channel=channel, control=0, value=p.bank & 127)))
+        events.append((first - 0.1, mido.Message("program_change", channel=channel, program=p.program)))
+        for key, velocity in part.notes:
+            start = LEAD + len(starts) * PERIOD
+            starts.append(start)
+            events.append((start, mido.Message("note_on", channel=channel, note=key, velocity=velocity)))
+            events.append((start + part.hold, mido.Message("note_off", channel=channel, note=key, velocity=0)))
+            events.append((start + PERIOD - 0.2, mido.Message("control_change", channel=channel, control=120, value=0)))
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=1_000_000, time=0)])
     now = 0
     for t, msg in sorted(events, key=lambda e: e[0]):
@@ -73,18 +90,18 @@ def _midi(path: Path, bank: int, program: int, notes: list[tuple[int, int]], hol
     return starts
 
 
-def render_notes(sf2: Path, bank: int, program: int, notes: list[tuple[int, int]], hold: float) -> list[np.ndarray]:
-    """One mono window per note of preset ``bank:program`` of ``sf2``, each starting just before its note."""
+def render(sf2: Path, parts: list[Part]) -> list[np.ndarray]:
+    """One fluidsynth run of ``parts``: a mono window per note, in order, each starting just before its note."""
     import soundfile as sf
 
     with tempfile.TemporaryDirectory(prefix="ddbridge-sf2-") as tmp:
         song, out = Path(tmp) / "song.mid", Path(tmp) / "out.wav"
-        starts = _midi(song, bank, program, notes, hold)
+        starts = _midi(song, parts)
         cmd = [fluidsynth(), "-ni", "-q", "-R", "0", "-C", "0", "-g", str(GAIN), "-r", str(SAMPLE_RATE)]
         cmd += ["-O", "float", "-T", "wav", "-F", str(out), str(sf2), str(song)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=900)
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
         if done.returncode != 0 or not out.is_file():
-            raise DDBridgeError(f"fluidsynth failed on {sf2.name} preset {bank}:{program}: {done.stderr.strip()}")
+            raise DDBridgeError(f"fluidsynth failed on {sf2.name}: {done.stderr.strip()}")
         frames = sf.read(str(out), dtype="float32", always_2d=True)[0]  # [L, C]
         audio = frames[:, 0].astype(np.float64)
         for c in range(1, frames.shape[1]):
@@ -93,17 +110,18 @@ def render_notes(sf2: Path, bank: int, program: int, notes: list[tuple[int, int]
     return [audio[int(s * SAMPLE_RATE) - before : int(s * SAMPLE_RATE) - before + length] for s in starts]
 
 
-def _kit_job(source: Source, sf2: Path, preset: Preset, keymap: str) -> Job:
-    keys = drum_keys(keymap)
-    notes = [(k, v) for k in sorted(keys) for v in DRUM_VELOCITIES]
-
+def _batch_job(source: Source, sf2: Path, parts: list[Part]) -> Job:
     def run() -> Iterator[RawHit]:
-        windows = render_notes(sf2, preset.bank, preset.program, notes, DRUM_HOLD)
-        for (key, vel), audio in zip(notes, windows, strict=True):
-            origin = f"{sf2.name} preset {preset.bank}:{preset.program} ({preset.name}) key {key} vel {vel}"
-            yield RawHit(keys[key], kit_id(preset.name), f"k{key}-v{vel}", origin, audio)
+        windows = iter(render(sf2, parts))
+        for part in parts:
+            p, kind = part.preset, "note" if part.melodic else "key"
+            for key, vel in part.notes:
+                origin = f"{sf2.name} preset {p.bank}:{p.program} ({p.name}) {kind} {key} vel {vel}"
+                what = f"{'n' if part.melodic else 'k'}{key}-v{vel}"
+                yield RawHit(part.categories[key], kit_id(p.name), what, origin, next(windows))
 
-    return f"{source.name}: {preset.name}", run
+    names = [p.preset.name for p in parts]
+    return f"{source.name}: {names[0]}" + (f" .. {names[-1]}" if len(names) > 1 else ""), run
 
 
 # category: (GM programs, notes, hold); pitched drums are held like kit drums, to ring out naturally
@@ -114,28 +132,33 @@ MELODIC = {
 }
 
 
-def _melodic_job(source: Source, sf2: Path, preset: Preset, category: str) -> Job:
-    _, keys, hold = MELODIC[category]
-    notes = [(k, MELODIC_VELOCITY) for k in keys]
-
-    def run() -> Iterator[RawHit]:
-        windows = render_notes(sf2, preset.bank, preset.program, notes, hold)
-        for (key, vel), audio in zip(notes, windows, strict=True):
-            origin = f"{sf2.name} preset {preset.bank}:{preset.program} ({preset.name}) note {key} vel {vel}"
-            yield RawHit(category, kit_id(preset.name), f"n{key}-v{vel}", origin, audio)
-
-    return f"{source.name}: {preset.name}", run
+def parts(source: Source, sf2: Path) -> list[Part]:
+    """What to render from ``sf2``: every drum kit, and every bass, pluck or pitched-drum program it holds."""
+    found = presets(sf2)
+    if source.keymap != "gm":  # kits stored as ordinary presets with their own key map
+        kits = [(p, drum_keys(source.keymap)) for p in found]
+    else:
+        gm = sorted((p for p in found if p.bank == 128 and GM_KITS.match(p.name)), key=lambda p: p.program)
+        kits = [(p, drum_keys("orchestra" if p.name.lower().startswith("orch") else "gm")) for p in gm]
+    out = [Part(p, tuple((k, v) for k in sorted(keys) for v in DRUM_VELOCITIES), DRUM_HOLD, keys, False)
+           for p, keys in kits]  # fmt: skip
+    if source.keymap == "gm":
+        melodic = sorted((p for p in found if p.bank in MELODIC_BANKS), key=lambda p: (p.program, p.bank))
+        for category, (programs, notes, hold) in MELODIC.items():
+            out += [Part(p, tuple((k, MELODIC_VELOCITY) for k in notes), hold, dict.fromkeys(notes, category), True)
+                    for p in melodic if p.program in programs]  # fmt: skip
+    return out
 
 
 def jobs(source: Source, sf2: Path) -> list[Job]:
-    """One render job per drum kit and per bass, pluck or pitched-drum program that ``sf2`` holds."""
+    """Render jobs for ``sf2``: its parts in batches of at most ``BATCH_SECONDS`` of audio."""
     fluidsynth()
-    found = presets(sf2)
-    if source.keymap != "gm":  # kits stored as ordinary presets with their own key map
-        return [_kit_job(source, sf2, p, source.keymap) for p in found]
-    kits = sorted((p for p in found if p.bank == 128 and GM_KITS.match(p.name)), key=lambda p: p.program)
-    out = [_kit_job(source, sf2, p, "orchestra" if p.name.lower().startswith("orch") else "gm") for p in kits]
-    melodic = sorted((p for p in found if p.bank in MELODIC_BANKS), key=lambda p: (p.program, p.bank))
-    for category, (programs, _, _) in MELODIC.items():
-        out += [_melodic_job(source, sf2, p, category) for p in melodic if p.program in programs]
-    return out
+    batches: list[list[Part]] = []
+    seconds = BATCH_SECONDS
+    for part in parts(source, sf2):
+        if seconds + len(part.notes) * PERIOD > BATCH_SECONDS:
+            batches.append([])
+            seconds = 0.0
+        batches[-1].append(part)
+        seconds += len(part.notes) * PERIOD
+    return [_batch_job(source, sf2, batch) for batch in batches]
