@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
+import numpy as np
+
 from ddbridge.audio import load_audio, resample
 from ddbridge.dataset.categories import name_category
 from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit
@@ -13,7 +15,7 @@ from ddbridge.dataset.sources import Source, slug
 SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
 
 
-def load_hit(path: Path):
+def load_hit(path: Path) -> np.ndarray:
     """A file's audio ``[C, L]`` at ``SAMPLE_RATE``."""
     audio, rate = load_audio(path)
     return resample(audio, rate, SAMPLE_RATE) if rate != SAMPLE_RATE else audio
