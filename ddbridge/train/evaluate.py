@@ -127,7 +127,8 @@ def untrained_like(bundle: ModelBundle) -> ModelBundle:
     from ddbridge.train.netinit import new_network
 
     net = new_network(bundle.net.config, BASELINE_SEED).to(next(bundle.net.parameters()).device).eval()
-    name, info = f"{bundle.name} (untrained)", {"data_scale": bundle.data_scale}
+    keep = ("data_scale", "representation")
+    name, info = f"{bundle.name} (untrained)", {k: bundle.info[k] for k in keep if k in bundle.info}
     return ModelBundle(net, name, bundle.sample_rate, bundle.sample_size, bundle.categories, info)
 
 

@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# Train, or continue training, the default drum model: 44.1 kHz mono, 16-band PQMF, mu-law 255.
+#
+#   bash scripts/train_default.sh [STEPS]      # default STEPS: 60000 in all
+#
+# Builds its data on first use into $DATA (real drums from Debian packages: `ddbridge data build`,
+# plus procedural ones: `ddbridge synth`). Resumable: run it again and it continues from the newest
+# checkpoint in $RUN, else from the one kept in the repository (training/default2.ckpt), else from
+# scratch. $RUN defaults to runs/default2, or $OUT/default2 when OUT is set (a lent GPU machine).
+# `bash scripts/train_default.sh keep` copies the newest checkpoint to training/default2.ckpt.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PY=${PYTHON:-.venv/bin/python}
+RUN=${RUN:-${OUT:+$OUT/default2}}
+RUN=${RUN:-runs/default2}
+DATA=${DATA:-data/default2}
+KEPT=training/default2.ckpt
+SYNTH_PER_CATEGORY=${SYNTH_PER_CATEGORY:-250}
+ddbridge() { "$PY" -m ddbridge "$@"; }
+
+newest() { ls "$RUN"/checkpoints/step_*.ckpt 2>/dev/null | sort | tail -n 1; }
+
+if [[ "${1:-}" == "keep" ]]; then
+    ckpt=$(newest)
+    [[ -n "$ckpt" ]] || { echo "no checkpoint in $RUN/checkpoints" >&2; exit 1; }
+    mkdir -p "$(dirname "$KEPT")"
+    cp "$ckpt" "$KEPT.tmp" && mv "$KEPT.tmp" "$KEPT"
+    echo "kept $ckpt as $KEPT"
+    exit 0
+fi
+STEPS=${1:-60000}
+
+# The data: one folder per category, real and procedural hits side by side (links, no copies).
+if [[ ! -d "$DATA/mix" ]]; then
+    [[ -d "$DATA/real" ]] || ddbridge data build --out "$DATA/real"
+    [[ -d "$DATA/synth" ]] || ddbridge synth --out "$DATA/synth" --per-category "$SYNTH_PER_CATEGORY" \
+        --sample-rate 44100 --seconds 1.0 --seed 100000
+    rm -rf "$DATA/mix.tmp"
+    for source in real synth; do
+        for folder in "$DATA/$source"/*/; do
+            category=$(basename "$folder")
+            mkdir -p "$DATA/mix.tmp/$category"
+            for file in "$folder"*.wav; do
+                ln -s "$(realpath "$file")" "$DATA/mix.tmp/$category/${source}_$(basename "$file")"
+            done
+        done
+    done
+    mv "$DATA/mix.tmp" "$DATA/mix"
+fi
+
+run_settings=(--data "$DATA/mix" --out "$RUN" --steps "$STEPS" --threads "${THREADS:-2}" --log-every 50
+    --checkpoint-every 250 --keep-checkpoints 3)
+if [[ -n "$(newest)" ]]; then
+    exec "$PY" -m ddbridge train --resume "${run_settings[@]}"
+elif [[ -f "$KEPT" ]]; then
+    exec "$PY" -m ddbridge train --resume "$KEPT" "${run_settings[@]}"
+fi
+exec "$PY" -m ddbridge train "${run_settings[@]}" --name default \
+    --representation pqmf --bands 16 --mu 255 --audio-channels 1 --sample-rate 44100 --sample-size 44544 \
+    --depth 6 --channels 32,32,64,64,128,128 --attn-layers 2 \
+    --batch-size 8 --lr 3e-4 --lr-warmup 500 --augment --balance \
+    --default-sampler dpmpp-2m --default-steps 8 --default-guidance 3
