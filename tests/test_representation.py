@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import soundfile as sf
 import torch
+from daemon_helpers import DaemonProcess
 
 from ddbridge.diffusion.tasks import extend, generate, inpaint, variate
 from ddbridge.errors import ModelLoadError
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.model.checkpoints import save_model
 from ddbridge.model.representation import (
     Representation,
     RepresentationConfig,
@@ -136,3 +139,18 @@ def test_tasks_run_in_the_sub_band_domain():
     kept = slice(0, 1024 - 300)  # frames next to the gap share filter taps with it
     assert snr_db(torch.from_numpy(source[:, kept]), filled[0, :, kept]) > 40
     assert not torch.allclose(filled[0, :, 1024:2048], torch.from_numpy(source[:, 1024:2048]), atol=1e-3)
+
+
+def test_the_daemon_serves_a_sub_band_model(tmp_path):
+    """Served like any model: full-band mono WAVs at 44.1 kHz, and variations of them."""
+    model = save_model(subband_bundle(), tmp_path / "sub")
+    with DaemonProcess(model, tmp_path / "daemon", pool_size=0) as daemon, daemon.client() as client:
+        reply = client.generate(category="kick", count=2, seed=11, steps=2, out_dir=str(daemon.out), wait=True)
+        assert reply["ok"], reply
+        paths = [f["path"] for f in reply["files"]]
+        for path in paths:
+            info = sf.info(path)
+            assert (info.samplerate, info.channels) == (RATE, 1)
+        varied = client.variate(paths[0], strength=0.4, seed=3, steps=2, out_dir=str(daemon.out), wait=True)
+        assert varied["ok"], varied
+        assert sf.info(varied["files"][0]["path"]).channels == 1

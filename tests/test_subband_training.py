@@ -1,0 +1,89 @@
+"""Training a sub-band model: band scales measured from the data, kept across resume and export; augmentation."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ddbridge.diffusion.tasks import generate
+from ddbridge.model.checkpoints import load_model
+from ddbridge.train import augment
+from ddbridge.train.data import AudioFolder
+from ddbridge.train.synth import write_dataset
+from ddbridge.train.trainer import TrainConfig, read_state, resume_config, train
+
+RATE = 44100
+SUBBAND = dict(
+    depth=3, channels="8", attn_layers=0, sample_rate=RATE, sample_size=4096, batch_size=2, lr_warmup=0,
+    representation="pqmf", bands=16, mu=255.0, audio_channels=1, augment=True, balance=True,
+)  # fmt: skip
+CATS = ("hat_closed", "hat_open", "kick")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory):
+    root = tmp_path_factory.mktemp("drums")
+    write_dataset(root, 2, seed=0, categories=CATS, sample_rate=RATE, seconds=0.15)
+    return root
+
+
+def decay_time(audio: np.ndarray, rate: int, floor_db: float = -60.0) -> float:
+    """Seconds until the last sample above ``floor_db`` re the peak."""
+    level = np.abs(audio).max(axis=0)
+    return float(np.flatnonzero(level > level.max() * 10 ** (floor_db / 20))[-1] / rate)
+
+
+def test_a_sub_band_run_measures_its_band_scales_and_keeps_them(data, tmp_path):
+    cfg = TrainConfig(out=str(tmp_path / "run"), data=str(data), steps=4, checkpoint_every=2, log_every=0, **SUBBAND)
+    result = train(cfg)
+    state = read_state(result.checkpoint)
+    scales = state["ddbridge_train"]["config"]["band_scales"]
+    assert len(scales) == 16 and all(s > 0 for s in scales)
+    assert scales[0] > scales[15]  # drums carry more energy in the lowest band than in the top one
+    model = load_model(result.export)
+    assert model.representation.config.band_scales == pytest.approx(scales)
+    assert (model.representation.config.kind, model.audio_channels, model.stride) == ("pqmf", 1, 64)
+    audio = generate(model, 1, seeds=[0], steps=2, category="kick")
+    assert audio.shape == (1, 1, 4096)
+    resumed = train(resume_config(tmp_path / "run", steps=6))
+    assert read_state(resumed.checkpoint)["ddbridge_train"]["config"]["band_scales"] == scales
+    from_checkpoint = load_model(resumed.checkpoint)
+    assert from_checkpoint.representation.config.mu == 255.0 and from_checkpoint.audio_channels == 1
+
+
+def test_augmented_items_vary_and_end_inside_the_window(data):
+    plain = AudioFolder(data, RATE, 8192, channels=1, max_offset_ms=0.0, gain_db=(0, 0), flip_polarity=False)
+    varied = AudioFolder(data, RATE, 8192, channels=1, max_offset_ms=0.0, gain_db=(0, 0), flip_polarity=False,
+                         augment=True)  # fmt: skip
+    kick = plain.categories.index("kick")
+    index = int(np.flatnonzero(plain.labels == kick)[0])
+    items = [varied.item(index, np.random.default_rng(seed)) for seed in range(6)]
+    assert not any(np.allclose(items[0], other) for other in items[1:])
+    assert all(not np.allclose(plain.item(index, np.random.default_rng(0)), item) for item in items)
+    long_hit = np.ones((1, 20000), dtype=np.float32)
+    ended = augment.end_in_window(long_hit[:, :8192].copy(), RATE)
+    assert ended[0, 0] == 1.0 and not ended[0, int(0.95 * 8192) :].any()
+
+
+def test_pitch_choke_and_balance():
+    rng = np.random.default_rng(0)
+    t = np.arange(RATE) / RATE
+    ring = (np.sin(2 * np.pi * 440 * t) * np.exp(-t / 0.3))[None].astype(np.float32)
+    lengths = {augment.pitch(ring, np.random.default_rng(s), RATE).shape[1] for s in range(8)}
+    assert min(lengths) >= RATE * 2 ** (-3 / 12) - 2 and max(lengths) <= RATE * 2 ** (3 / 12) + 2 and len(lengths) > 4
+    assert decay_time(augment.choke(ring, rng, RATE), RATE) < 0.3 < decay_time(ring, RATE)
+
+
+def test_balanced_batches_draw_categories_equally(tmp_path):
+    root = tmp_path / "uneven"
+    write_dataset(root / "a", 1, seed=0, categories=("kick",), sample_rate=8000, seconds=0.05)
+    write_dataset(root / "b", 12, seed=0, categories=("snare",), sample_rate=8000, seconds=0.05)
+    for folder, name in ((root / "a" / "kick", "kick"), (root / "b" / "snare", "snare")):
+        folder.rename(root / name)
+    even = AudioFolder(root, 8000, 512, balance=True)
+    plain = AudioFolder(root, 8000, 512)
+    _, labels = even.batch(np.random.default_rng(1), 400)
+    _, plain_labels = plain.batch(np.random.default_rng(1), 400)
+    kick = even.categories.index("kick")
+    assert 0.4 < float(np.mean(labels == kick)) < 0.6
+    assert float(np.mean(plain_labels == kick)) < 0.2
