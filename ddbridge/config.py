@@ -33,6 +33,7 @@ Example ``config.toml``::
     [pool]
     size = 2                # finished candidates kept ready per category (0 = off)
     categories = []         # []: every category of the default model
+    check = true            # keep only candidates the drum judge accepts (on-category, clean tail)
 
     [midi]
     enabled = false         # pads: a mapped note generates a new one-shot and auditions it
@@ -125,6 +126,7 @@ class JobsConfig:
 class PoolConfig:
     size: int = 2
     categories: list[str] = field(default_factory=list)
+    check: bool = True
 
 
 GM_DRUM_NOTES = {

@@ -28,6 +28,7 @@ from ddbridge.errors import BadAudio, BadRequest, Cancelled, DDBridgeError, Unav
 from ddbridge.jobs import Job, JobQueue, Worker
 from ddbridge.outputs import Outputs
 from ddbridge.pool import Candidate, Pool
+from ddbridge.pool_check import PoolCheck
 from ddbridge.protocol_schema import SOURCE_REGION
 
 log = logging.getLogger(__name__)
@@ -86,7 +87,7 @@ class Core:
         self.queue = JobQueue(
             jobs.max_queue, jobs.max_batch, jobs.batch_window_ms / 1000, self._on_progress, self._on_finish
         )
-        self.pool = Pool(self._pool_templates(), config.pool.size)
+        self.pool = Pool(self._pool_templates(), config.pool.size, PoolCheck.load() if config.pool.check else None)
         self.worker = Worker(self.queue, self._run_batch, self._idle_work)
         self._subscribers: list[Notify] = []
         self._lock = threading.Lock()
@@ -396,7 +397,7 @@ class Core:
                 {fmt: audio_ops.finish(item, bundle.sample_rate, rate, normalize=normalize, loop=work.loop)}
                 for item in audio
             ]
-            self.pool.add(work, audio, finished)
+            self.pool.add(work, audio, finished, bundle.sample_rate)
 
         return fill
 

@@ -3,6 +3,13 @@
 The pool holds raw model output for one ``Work`` template per category (the default model, its
 default length, steps and sampler). A request whose work matches a template is served from it;
 the worker refills the pool in the background while the queue is empty.
+
+With a ``PoolCheck``, a candidate of a category the judge knows is kept only when the judge
+accepts it (on-category, clean tail). The work is bounded: one ready slot consumes at most
+``TRIES`` candidates, after which the best-scoring of them is kept anyway (counted as ``kept_rejected``);
+after ``GIVE_UP`` rejections in a row a category keeps every candidate (still judged and counted,
+``gave_up`` in the state) until the judge accepts one again, so a model whose output is always
+rejected costs no more than an unchecked pool.
 """
 
 from __future__ import annotations
@@ -16,9 +23,12 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from ddbridge.engine import Work
+from ddbridge.pool_check import PoolCheck, Verdict
 
 FILL_BATCH = 4
 SEED_LIMIT = 2**32
+TRIES = 8
+GIVE_UP = 32
 
 
 @dataclass(frozen=True)
@@ -28,15 +38,30 @@ class Candidate:
     audio: np.ndarray
     seed: int
     finished: dict = field(default_factory=dict)
+    verdict: Verdict | None = None  # None when unchecked
+
+
+@dataclass
+class _Checked:
+    """Per category: what the judge has seen, and the best rejected candidate of the slot being filled."""
+
+    considered: int = 0
+    rejected: int = 0
+    kept_rejected: int = 0
+    tries: int = 0  # rejected since the last candidate was kept
+    streak: int = 0  # rejected in a row
+    best: Candidate | None = None
 
 
 class Pool:
     """Thread-safe store of candidates keyed by ``Work.batch_key()``."""
 
-    def __init__(self, templates: Sequence[Work], size: int) -> None:
+    def __init__(self, templates: Sequence[Work], size: int, check: PoolCheck | None = None) -> None:
         self.size = size
         self._templates = {t.batch_key(): replace(t, seeds=()) for t in templates}
         self._ready: dict[tuple, deque[Candidate]] = {key: deque() for key in self._templates}
+        self._check = check
+        self._checked = {key: _Checked() for key, t in self._templates.items() if check and check.knows(t.category)}
         self._lock = threading.Lock()
 
     @property
@@ -63,17 +88,50 @@ class Pool:
             seeds = tuple(secrets.randbelow(SEED_LIMIT) for _ in range(min(missing, FILL_BATCH)))
             return replace(self._templates[key], seeds=seeds)
 
-    def add(self, work: Work, audio: np.ndarray, finished: Sequence[dict] | None = None) -> None:
-        """Store a fill's results (``audio`` ``[B, C, L]``, optional finished versions), up to the pool size."""
+    def add(self, work: Work, audio: np.ndarray, finished: Sequence[dict] | None = None, sample_rate: int = 0) -> None:
+        """Store a fill's results (``audio`` ``[B, C, L]`` at ``sample_rate``, optional finished versions),
+        up to the pool size; judged first when the category is checked (see the module doc)."""
         finished = finished or [{} for _ in work.seeds]
+        key = work.batch_key()
+        judged = key in self._checked and sample_rate > 0
+        candidates = [
+            Candidate(
+                np.ascontiguousarray(item),
+                seed,
+                dict(versions),
+                self._check.verdict(item, sample_rate, work.category) if judged else None,
+            )
+            for item, seed, versions in zip(audio, work.seeds, finished, strict=True)
+        ]
         with self._lock:
-            ready = self._ready.get(work.batch_key())
+            ready = self._ready.get(key)
             if ready is None:
                 return
-            for item, seed, versions in zip(audio, work.seeds, finished, strict=True):
+            for candidate in candidates:
                 if len(ready) >= self.size:
                     break
-                ready.append(Candidate(np.ascontiguousarray(item), seed, dict(versions)))
+                kept = self._judged(self._checked[key], candidate) if judged else candidate
+                if kept is not None:
+                    ready.append(kept)
+
+    @staticmethod
+    def _judged(checked: _Checked, candidate: Candidate) -> Candidate | None:
+        """The candidate to keep after ``candidate``'s verdict, if any (under the lock)."""
+        checked.considered += 1
+        if candidate.verdict.accepted:
+            checked.tries = checked.streak = 0
+            checked.best = None
+            return candidate
+        checked.rejected += 1
+        checked.tries += 1
+        checked.streak += 1
+        if checked.best is None or candidate.verdict.score > checked.best.verdict.score:
+            checked.best = candidate
+        if checked.tries < (1 if checked.streak >= GIVE_UP else TRIES):
+            return None
+        kept, checked.best, checked.tries = checked.best, None, 0
+        checked.kept_rejected += 1
+        return kept
 
     def set_size(self, size: int) -> None:
         """Change how many candidates are kept per category; extra ones are dropped."""
@@ -87,6 +145,19 @@ class Pool:
         """What the ``pool`` and ``status`` replies report."""
         with self._lock:
             categories = [
-                {"category": self._templates[key].category, "ready": len(ready)} for key, ready in self._ready.items()
+                {"category": self._templates[key].category, "ready": len(ready), **self._check_state(key)}
+                for key, ready in self._ready.items()
             ]
-            return {"size": self.size, "model": self.model, "categories": categories}
+            considered = sum(c.considered for c in self._checked.values())
+            rejected = sum(c.rejected for c in self._checked.values())
+            rate = round(rejected / considered, 4) if considered else 0.0
+            totals = {"check": self._check is not None, "considered": considered, "rejected": rejected}
+            return {"size": self.size, "model": self.model, "categories": categories, **totals, "rejection_rate": rate}
+
+    def _check_state(self, key: tuple) -> dict:
+        checked = self._checked.get(key)
+        if checked is None:
+            return {"checked": False}
+        c = checked
+        counts = {"considered": c.considered, "rejected": c.rejected, "kept_rejected": c.kept_rejected}
+        return {"checked": True, **counts, "gave_up": c.streak >= GIVE_UP}

@@ -212,6 +212,7 @@ _FILE = {
     },
     "required": ["path", "sidecar", "seed", "metadata"],
 }
+_POOL_COUNTS = {"considered": {"type": "integer", "minimum": 0}, "rejected": {"type": "integer", "minimum": 0}}
 _POOL_STATE = {
     "type": "object",
     "properties": {
@@ -221,10 +222,20 @@ _POOL_STATE = {
             "type": "array",
             "items": {
                 "type": "object",
-                "properties": {"category": {"type": ["string", "null"]}, "ready": {"type": "integer", "minimum": 0}},
+                "properties": {
+                    "category": {"type": ["string", "null"]},
+                    "ready": {"type": "integer", "minimum": 0},
+                    "checked": {"type": "boolean", "description": "the judge knows this category"},
+                    **_POOL_COUNTS,
+                    "kept_rejected": {"type": "integer", "minimum": 0, "description": "kept after every try failed"},
+                    "gave_up": {"type": "boolean", "description": "rejected so often that every candidate is kept"},
+                },
                 "required": ["category", "ready"],
             },
         },
+        "check": {"type": "boolean", "description": "pool.check: candidates are judged before they are kept"},
+        **_POOL_COUNTS,
+        "rejection_rate": {"type": "number", "minimum": 0, "maximum": 1},
     },
     "required": ["size", "model", "categories"],
 }

@@ -43,11 +43,11 @@ def group_folds(groups: Sequence[str], max_folds: int = MAX_FOLDS) -> np.ndarray
     return np.array([fold_of[g] for g in groups])
 
 
-def fit_judge(x: np.ndarray, labels: np.ndarray, categories: Sequence[str]) -> FeatureClassifier:
+def fit_judge(x: np.ndarray, labels: np.ndarray, categories: Sequence[str], l2: float = L2) -> FeatureClassifier:
     """The judge fitted on features ``[N, F]`` with integer labels ``[N]``, every category weighing the
     same in the loss however many hits it has (real claps and hats are few)."""
     counts = np.bincount(labels, minlength=len(categories))
-    return FeatureClassifier(categories, l2=L2).fit(x, labels, 1.0 / counts[labels])
+    return FeatureClassifier(categories, l2=l2).fit(x, labels, 1.0 / counts[labels])
 
 
 def held_out_accuracy(x: np.ndarray, labels: np.ndarray, groups: Sequence[str], categories: Sequence[str]) -> HeldOut:
