@@ -5,6 +5,10 @@ one thread at a time; open one per thread.
 
     with Client() as c:
         files = c.generate(category="kick", count=4, out_dir="/abs/project/Samples")["files"]
+
+A daemon on another machine (``remote.toml``, or ``keys``) is reached with CURVE, and its job
+replies carry the audio (``deliver: "reply"``): the client writes the files into the request's
+``out_dir`` / ``project_dir`` on this machine, so callers see the same reply either way.
 """
 
 from __future__ import annotations
@@ -14,8 +18,9 @@ import time
 import zmq
 
 from ddbridge import protocol
-from ddbridge.errors import Unavailable
+from ddbridge.errors import BadRequest, Unavailable
 from ddbridge.protocol_schema import JOB_OPS
+from ddbridge.remote import ClientKeys, keys_for
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"
 DEFAULT_EVENTS = "tcp://127.0.0.1:5556"
@@ -26,7 +31,8 @@ class Client:
 
     The daemon treats a resent request with the same id as the same request, so a retry never
     produces a second set of files. ``timeout`` bounds quick ops; ``job_timeout`` bounds a job
-    that waits for its files.
+    that waits for its files. ``keys`` (else those ``remote.toml`` gives for ``endpoint``) turn CURVE
+    on; ``deliver`` is ``"reply"`` (the default with keys: files are written here) or ``"files"``.
     """
 
     def __init__(
@@ -37,9 +43,15 @@ class Client:
         job_timeout: float = 600.0,
         retries: int = 3,
         context: zmq.Context | None = None,
+        keys: ClientKeys | None = None,
+        deliver: str | None = None,
     ) -> None:
         if retries < 1:
             raise ValueError("retries must be >= 1")
+        self.keys = keys or keys_for(endpoint)
+        self.deliver = deliver or ("reply" if self.keys else "files")
+        if self.deliver not in ("files", "reply"):
+            raise BadRequest(f"deliver must be 'files' or 'reply', got {self.deliver!r}")
         self.endpoint, self.timeout, self.job_timeout, self.retries = endpoint, timeout, job_timeout, retries
         self._context = context or zmq.Context.instance()
         self._socket: zmq.Socket | None = None
@@ -58,9 +70,16 @@ class Client:
     def call(self, request: dict, timeout: float | None = None) -> dict:
         """Send ``request`` (``v`` and ``id`` added when missing) and return the reply as it came, error or not.
 
-        Raises ``Unavailable`` when no reply arrives after ``retries`` tries.
+        Raises ``Unavailable`` when no reply arrives after ``retries`` tries. With ``deliver`` ``"reply"``
+        a job's ``out_dir`` / ``project_dir`` name folders here: checked first, filled from the reply.
         """
         request = {"v": protocol.PROTOCOL_VERSION, "id": protocol.new_id(), **request}
+        if self.deliver == "reply" and request.get("op") in JOB_OPS and "deliver" not in request:
+            from ddbridge.delivery import LocalTarget, write_files
+
+            target = LocalTarget.from_request(request.pop("out_dir", None), request.pop("project_dir", None))
+            reply = self.call({**request, "deliver": "reply", "wait": True}, timeout)
+            return write_files(reply, target) if reply.get("ok") else reply
         if timeout is None:
             waits = request.get("op") in JOB_OPS and request.get("wait", True)
             timeout = self.job_timeout if waits else self.timeout
@@ -115,6 +134,8 @@ class Client:
         if self._socket is None:
             sock = self._context.socket(zmq.DEALER)
             sock.setsockopt(zmq.LINGER, 0)
+            if self.keys is not None:
+                self.keys.apply(sock)
             sock.connect(self.endpoint)
             self._socket = sock
         return self._socket
@@ -127,13 +148,22 @@ class Client:
                 return None
             frames = sock.recv_multipart()
             try:
-                reply = protocol.parse(frames[-1])
+                reply = read_reply(frames)
             except Exception:
                 continue
             # A reply to an earlier, abandoned request carries another id: skip it.
             if isinstance(reply, dict) and reply.get("id") in (rid, None):
                 return reply
         return None
+
+
+def read_reply(frames: list[bytes]) -> object:
+    """The reply in a DEALER's frames: the JSON after the empty delimiter, any audio frames put back in."""
+    at = 1 if len(frames) > 1 and frames[0] == b"" else 0
+    reply = protocol.parse(frames[at])
+    if isinstance(reply, dict) and len(frames) > at + 1:
+        protocol.attach_frames(reply, frames[at + 1 :])
+    return reply
 
 
 class Events:
@@ -144,9 +174,12 @@ class Events:
         endpoint: str = DEFAULT_EVENTS,
         topics: tuple[str, ...] = ("progress", "done", "error"),
         context: zmq.Context | None = None,
+        keys: ClientKeys | None = None,
     ) -> None:
         self._socket = (context or zmq.Context.instance()).socket(zmq.SUB)
         self._socket.setsockopt(zmq.LINGER, 0)
+        if keys is not None:
+            keys.apply(self._socket)
         for topic in topics:
             self._socket.setsockopt(zmq.SUBSCRIBE, topic.encode())
         self._socket.connect(endpoint)

@@ -3,12 +3,16 @@
 Example ``config.toml``::
 
     [server]
-    host = "127.0.0.1"      # bind address; keep it local unless you mean it
+    host = "127.0.0.1"      # ZeroMQ's bind address; any other than the loopback needs the CURVE keys below
     zmq_port = 5555
     pub_port = 5556
     osc_port = 9000         # 0 turns the OSC front end off
     osc_reply_port = 0      # 0: reply to the sender's port
     web_port = 5557         # the page: http://127.0.0.1:5557/ (0 turns it off)
+    web_host = ""           # the page's bind address; "": host when that is loopback, else 127.0.0.1
+                            # (OSC has no authentication: it always stays on the loopback)
+    curve_secret_key = ""   # this daemon's key pair (NAME.key_secret from `ddbridge keys`): CURVE on
+    curve_clients = ""      # folder of the allowed clients' public keys (*.key)
 
     [models]
     load = ["default"]      # names or paths; the first is the default model
@@ -94,6 +98,19 @@ class ServerConfig:
     osc_port: int = 9000
     osc_reply_port: int = 0
     web_port: int = 5557
+    web_host: str = ""
+    curve_secret_key: str = ""
+    curve_clients: str = ""
+
+    def local_host(self) -> str:
+        """Where OSC binds: ``host`` when that is a loopback address, else 127.0.0.1."""
+        from ddbridge.remote import is_loopback
+
+        return self.host if is_loopback(self.host) else "127.0.0.1"
+
+    def page_host(self) -> str:
+        """Where the page binds: ``web_host`` when set, else ``local_host()``."""
+        return self.web_host or self.local_host()
 
 
 @dataclass
@@ -281,6 +298,7 @@ def _check(config: Config) -> None:
         port = getattr(s, name)
         if not 0 <= port <= 65535 or (port == 0 and name in ("zmq_port", "pub_port")):
             raise BadRequest(f"server.{name} must be a port number, got {port}")
+    _check_curve(s)
     if m.device not in ("auto", "cuda", "mps", "cpu") and not m.device.startswith("cuda:"):
         raise BadRequest(f"models.device must be auto, cuda, mps or cpu, got '{m.device}'")
     if m.dtype not in ("float32", "bfloat16", "float16"):
@@ -307,6 +325,18 @@ def _check(config: Config) -> None:
             raise BadRequest(f"web.allowed_hosts: '{name}' is not a host name (no scheme or port)")
     if not -60.0 <= config.audition.gain_db <= 24.0:
         raise BadRequest(f"audition.gain_db must be -60..24, got {config.audition.gain_db}")
+
+
+def _check_curve(s: ServerConfig) -> None:
+    from ddbridge.remote import is_loopback
+
+    if bool(s.curve_secret_key) != bool(s.curve_clients):
+        raise BadRequest("server.curve_secret_key and server.curve_clients go together")
+    if not is_loopback(s.host) and not s.curve_secret_key:
+        raise BadRequest(
+            f"refusing to listen on {s.host} without authentication: make keys with `ddbridge keys`, then set "
+            "server.curve_secret_key and server.curve_clients (--curve-key, --curve-clients), or bind 127.0.0.1"
+        )
 
 
 def _check_midi(midi: MidiConfig) -> None:

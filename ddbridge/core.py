@@ -12,6 +12,7 @@ import logging
 import secrets
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -38,6 +39,7 @@ Notify = Callable[[dict], None]
 
 SEED_LIMIT = 2**32
 RENDER_THREADS = 8
+HELD_DELIVERIES = 4  # finished ``deliver: "reply"`` jobs whose audio is kept for a resent request
 POOL_QUIET_S = 0.25  # the pool refills only after this long without job requests
 STEMS = {"generate": "sample", "variate": "variation", "interpolate": "interpolation", "extend": "extension"}
 
@@ -48,7 +50,7 @@ class Order:
 
     request: dict
     work: Work
-    out_dir: Path
+    out_dir: Path | None  # None when the reply delivers the audio
     sample_rate: int
     bit_depth: int
     normalize: str | None
@@ -59,6 +61,7 @@ class Order:
     from_pool: bool = False
     listeners: list[tuple[Notify, bool]] = field(default_factory=list)
     in_memory: bool = False  # a ``Core.sound`` request: the result is a ``Sound``, no file is written
+    deliver_reply: bool = False  # ``deliver: "reply"``: the reply carries WAV bytes, no file is written
 
 
 @dataclass(frozen=True, eq=False)
@@ -98,6 +101,7 @@ class Core:
         self._pool_format = (config.output.sample_rate or bundle.sample_rate, "peak")  # the last format served
         self._renderers = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="ddbridge-render")
         self._reports: dict[str, Callable[[], object]] = {}
+        self._held: deque[list[dict]] = deque()
         self._ops = {
             "ping": self._ping,
             "status": self._status,
@@ -138,8 +142,13 @@ class Core:
 
     # -- requests -------------------------------------------------------------------------------
 
-    def handle(self, message: bytes | str | dict, reply: Reply, notify: Notify | None = None) -> None:
-        """Answer one message: raw JSON or an already decoded object. Never raises."""
+    def handle(
+        self, message: bytes | str | dict, reply: Reply, notify: Notify | None = None, *, binary: bool = False
+    ) -> None:
+        """Answer one message: raw JSON or an already decoded object. Never raises.
+
+        ``binary``: the transport carries replies as ``protocol.encode_frames`` (``deliver: "reply"``).
+        """
         rid = None
         reply = _once(reply)
         try:
@@ -147,6 +156,8 @@ class Core:
                 message = protocol.parse(message)
             rid = protocol.request_id(message)
             request = protocol.validate_request(message)
+            if request.get("deliver") == "reply" and not binary:
+                raise BadRequest("deliver 'reply' needs the ZeroMQ transport, whose replies can carry audio")
             handler = self._ops.get(request["op"])
             if handler is None:
                 self._job(request, reply, notify)
@@ -274,6 +285,13 @@ class Core:
             reply(protocol.ok_reply(job.id, job=job.id, state=job.state))
 
     def _final_reply(self, job: Job) -> dict:
+        if job.state == "done" and job.data.deliver_reply:
+            files = [dict(entry) for entry in job.result]
+            if not all("wav" in entry for entry in files):
+                return protocol.error_reply(
+                    job.id, Unavailable(f"the audio of job '{job.id}' is no longer held; ask again with a new id")
+                )
+            return protocol.ok_reply(job.id, job=job.id, state="done", files=files, from_pool=job.data.from_pool)
         if job.state == "done":
             return protocol.ok_reply(job.id, job=job.id, state="done", files=job.result, from_pool=job.data.from_pool)
         return protocol.error_reply(job.id, job.error or DDBridgeError("job ended without a result"))
@@ -315,10 +333,13 @@ class Core:
         stem = choice.label or STEMS[op]
         out = self.config.output
         normalize = r.get("normalize", "peak")
+        deliver_reply = r.get("deliver") == "reply"
+        if deliver_reply and ("out_dir" in r or "project_dir" in r or r.get("wait") is False):
+            raise BadRequest("deliver 'reply' writes no file here: leave out out_dir, project_dir and wait false")
         return Order(
             request=r,
             work=work,
-            out_dir=self.outputs.resolve(r.get("out_dir"), r.get("project_dir"), stem),
+            out_dir=None if deliver_reply else self.outputs.resolve(r.get("out_dir"), r.get("project_dir"), stem),
             sample_rate=int(r.get("sample_rate") or out.sample_rate or bundle.sample_rate),
             bit_depth=int(r.get("bit_depth", out.bit_depth)),
             normalize=None if normalize == "none" else normalize,
@@ -326,6 +347,7 @@ class Core:
             stem=stem,
             category=choice.label,
             wait=bool(r.get("wait", True)),
+            deliver_reply=deliver_reply,
         )
 
     # -- the pool -------------------------------------------------------------------------------
@@ -460,6 +482,10 @@ class Core:
                     item, bundle.sample_rate, order.sample_rate, normalize=order.normalize, loop=work.loop
                 )
             metadata = self._metadata(order, work, seed, i, ready.shape[0])
+            if order.deliver_reply:
+                wav = render.encode_wav(ready, order.sample_rate, bit_depth=order.bit_depth, metadata=metadata)
+                files.append({"name": order.stem, "seed": seed, "metadata": metadata, "wav": wav})
+                continue
             try:
                 path = render.write_wav(
                     ready, order.sample_rate, order.out_dir, order.stem, bit_depth=order.bit_depth, metadata=metadata
@@ -469,7 +495,17 @@ class Core:
             files.append(
                 {"path": str(path), "sidecar": str(path.with_suffix(".json")), "seed": seed, "metadata": metadata}
             )
+        if order.deliver_reply:
+            self._hold(files)
         return files
+
+    def _hold(self, files: list[dict]) -> None:
+        """Keep the audio of the last ``HELD_DELIVERIES`` delivered jobs (for resends); drop older audio."""
+        with self._lock:
+            self._held.append(files)
+            while len(self._held) > HELD_DELIVERIES:
+                for entry in self._held.popleft():
+                    entry.pop("wav", None)
 
     def _sound(self, order: Order, work: Work, raw: np.ndarray, ready: np.ndarray | None = None) -> Sound:
         """A ``Core.sound`` result: raw ``[C, L]`` finished like a file would be (unless ``ready``)."""
@@ -520,7 +556,8 @@ class Core:
 
     def _on_finish(self, job: Job) -> None:
         if job.state == "done":
-            ev = protocol.event("done", job.id, files=job.result)
+            files = [{k: v for k, v in entry.items() if k != "wav"} for entry in job.result]
+            ev = protocol.event("done", job.id, files=files)
         else:
             ev = protocol.event("error", job.id, error=protocol.error_body(job.error or DDBridgeError("failed")))
         self._emit(job, ev, final=True)

@@ -30,6 +30,7 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
     # Socket threads must get the interpreter back quickly from the compute thread after each I/O wait.
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     _on_signals(stop)
+    curve = _curve(config)
     outputs = Outputs(config.allowed_roots(), config.default_project_dir(), config.state_path())
     removed = outputs.clean_recorded()
     if removed:
@@ -39,9 +40,9 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
         m.load, device=m.device, dtype=m.dtype, compile=m.compile, steps=m.steps, sampler=m.sampler, threads=m.threads
     )
     core = Core(engine, config, outputs)
-    frontends = [ZmqFrontend(core, s.host, s.zmq_port, s.pub_port)]
+    frontends = [ZmqFrontend(core, s.host, s.zmq_port, s.pub_port, curve)]
     if s.osc_port:
-        frontends.append(OscFrontend(core, s.host, s.osc_port, s.osc_reply_port))
+        frontends.append(OscFrontend(core, s.local_host(), s.osc_port, s.osc_reply_port))
     page = _web_frontend(core, config, outputs)
     if page is not None:
         frontends.append(page)
@@ -52,12 +53,13 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
             started.append(frontend)
         core.start()
         midi = _start_midi(core, config)
-        osc = f" osc udp://{s.host}:{s.osc_port}" if s.osc_port else ""
+        osc = f" osc udp://{s.local_host()}:{s.osc_port}" if s.osc_port else ""
+        secured = " curve" if curve else ""
         pads = f" {midi.describe()}" if midi else ""
         web = f" page {page.url}" if page else ""
         print(
             f"ddbridge: ready model={engine.default_model} device={engine.device_name} "
-            f"zmq tcp://{s.host}:{s.zmq_port} events tcp://{s.host}:{s.pub_port}{osc}{web}{pads}",
+            f"zmq tcp://{s.host}:{s.zmq_port} events tcp://{s.host}:{s.pub_port}{secured}{osc}{web}{pads}",
             flush=True,
         )
         if page is not None and config.web.open:
@@ -80,7 +82,16 @@ def _web_frontend(core, config: Config, outputs):
         return None
     from ddbridge.frontends.web import WebFrontend
 
-    return WebFrontend(core, config, outputs, config.server.host, config.server.web_port)
+    return WebFrontend(core, config, outputs, config.server.page_host(), config.server.web_port)
+
+
+def _curve(config: Config):
+    """The CURVE keys and allow-list for ZeroMQ when configured (checked before any model loads)."""
+    if not config.server.curve_secret_key:
+        return None
+    from ddbridge.remote import CurveServer
+
+    return CurveServer(config.server.curve_secret_key, config.server.curve_clients)
 
 
 def _open_page(url: str) -> None:

@@ -12,7 +12,7 @@ import re
 import uuid
 from functools import lru_cache
 
-from ddbridge.errors import BadRequest, DDBridgeError
+from ddbridge.errors import BadAudio, BadRequest, DDBridgeError
 from ddbridge.protocol_schema import OPS, PROTOCOL_VERSION, REQUEST_SCHEMAS
 
 MAX_MESSAGE_BYTES = 64 * 1024
@@ -27,6 +27,45 @@ def new_id() -> str:
 def encode(message: dict) -> bytes:
     """One message as compact UTF-8 JSON."""
     return json.dumps(message, separators=(",", ":"), ensure_ascii=False, allow_nan=False).encode("utf-8")
+
+
+def encode_frames(message: dict) -> list[bytes]:
+    """A reply as ZeroMQ frames: the JSON, then one frame per file that carries its WAV bytes (``wav``).
+
+    Each such file entry is sent with ``frame`` (its frame's index after the JSON, from 1) and
+    ``bytes`` (that frame's length) in place of ``wav``.
+    """
+    files = message.get("files")
+    if not isinstance(files, list) or not any("wav" in f for f in files):
+        return [encode(message)]
+    frames: list[bytes] = []
+    entries = []
+    for entry in files:
+        entry = dict(entry)
+        data = entry.pop("wav", None)
+        if data is not None:
+            frames.append(data)
+            entry.update(frame=len(frames), bytes=len(data))
+        entries.append(entry)
+    return [encode({**message, "files": entries}), *frames]
+
+
+def attach_frames(reply: dict, frames: list[bytes]) -> dict:
+    """Put the WAV bytes of ``frames`` (the frames after the JSON) back into ``reply``'s file entries as ``wav``.
+
+    ``BadAudio`` when an entry names a frame that is missing or of another length.
+    """
+    files = reply.get("files")
+    if not isinstance(files, list):
+        return reply
+    for entry in files:
+        if not isinstance(entry, dict) or "frame" not in entry:
+            continue
+        index = entry["frame"]
+        if not (isinstance(index, int) and 1 <= index <= len(frames)) or len(frames[index - 1]) != entry.get("bytes"):
+            raise BadAudio(f"the reply's audio frame {index!r} is missing or incomplete")
+        entry["wav"] = frames[index - 1]
+    return reply
 
 
 def _reject_constant(name: str) -> float:

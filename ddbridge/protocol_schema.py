@@ -18,6 +18,7 @@ JOB_OPS = ("generate", "variate", "interpolate", "extend")
 PRIORITIES = ("audition", "interactive", "batch")
 STATES = ("queued", "running", "done", "failed", "cancelled")
 EVENTS = ("progress", "done", "error")
+DELIVERY = ("files", "reply")
 MAX_COUNT = 16
 MAX_SECONDS = 60.0
 SEED_MAX = 2**32 - 1
@@ -71,6 +72,11 @@ _OUTPUT = {
     "normalize": {"enum": ["peak", "loudness", "none"]},
     "wait": {"type": "boolean", "description": "true (default): reply when the files exist; false: reply at once."},
     "priority": {"enum": list(PRIORITIES)},
+    "deliver": {
+        "enum": list(DELIVERY),
+        "description": "files (default): the daemon writes the files; reply: the reply carries them as WAV bytes "
+        "in extra ZeroMQ frames, the client writes them (no out_dir, project_dir or wait false).",
+    },
 }
 _NOT_BOTH_DIRS = {"not": {"required": ["out_dir", "project_dir"]}}
 # The part of a variate source that a DAW shows (a trimmed, reversed or sped-up take or sample).
@@ -193,6 +199,9 @@ _FILE = {
     "properties": {
         "path": {"type": "string", "minLength": 2},
         "sidecar": {"type": "string", "minLength": 2},
+        "name": {"type": "string", "minLength": 1, "description": "deliver reply: the file name's stem."},
+        "frame": {"type": "integer", "minimum": 1, "description": "deliver reply: the frame after the JSON."},
+        "bytes": {"type": "integer", "minimum": 44, "description": "deliver reply: that frame's length."},
         "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX},
         "metadata": {
             "type": "object",
@@ -210,7 +219,8 @@ _FILE = {
             "required": ["seed", "model", "sampler", "steps", "category", "op", "sample_rate", "bit_depth"],
         },
     },
-    "required": ["path", "sidecar", "seed", "metadata"],
+    "required": ["seed", "metadata"],
+    "anyOf": [{"required": ["path", "sidecar"]}, {"required": ["name"]}],
 }
 _POOL_COUNTS = {"considered": {"type": "integer", "minimum": 0}, "rejected": {"type": "integer", "minimum": 0}}
 _POOL_STATE = {

@@ -52,23 +52,6 @@ def _info_chunk(metadata: dict) -> bytes:
     return b"LIST" + struct.pack("<I", len(body)) + body
 
 
-def _append_chunk(path: Path, chunk: bytes) -> None:
-    """Append a chunk to a RIFF/WAVE file and fix the RIFF size; fsync the result."""
-    with open(path, "r+b") as f:
-        head = f.read(12)
-        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            raise BadAudio(f"{path} is not a RIFF/WAVE file")
-        end = f.seek(0, os.SEEK_END)
-        if end % 2:
-            f.write(b"\0")
-            end += 1
-        f.write(chunk)
-        f.seek(4)
-        f.write(struct.pack("<I", end + len(chunk) - 8))
-        f.flush()
-        os.fsync(f.fileno())
-
-
 def _riff_chunks(data: bytes):
     """Yield ``(id, payload)`` for each top-level chunk of a RIFF/WAVE byte string."""
     pos = 12
@@ -167,6 +150,46 @@ def _write_temp(out_dir: Path, stem: str, suffix: str, write) -> Path:
     return temp
 
 
+def encode_wav(audio, sample_rate: int, *, bit_depth: int = 24, metadata: dict | None = None) -> bytes:
+    """``audio`` ``[L, C]`` (or ``[L]``) as the bytes of a WAV file with ``metadata`` in its INFO chunk.
+
+    ``bit_depth`` is 16 or 24 (PCM) or 32 (float). These are the bytes ``write_wav`` publishes.
+    """
+    import io
+
+    import soundfile as sf
+
+    if bit_depth not in SUBTYPES:
+        raise BadRequest(f"bit depth must be 16, 24 or 32 (float), got {bit_depth}")
+    if not (isinstance(sample_rate, int) and sample_rate > 0):
+        raise BadRequest(f"sample rate must be a positive integer, got {sample_rate}")
+    a = np.asarray(audio, dtype=np.float32)
+    if a.ndim == 1:
+        a = a[:, None]
+    if a.ndim != 2 or a.shape[0] == 0 or not np.isfinite(a).all():
+        raise BadAudio(f"audio to write must be finite [frames, channels], got shape {a.shape}")
+    if bit_depth != 32:
+        a = np.clip(a, -1.0, 1.0)
+    chunk = _info_chunk(_checked_metadata(metadata))
+    buffer = io.BytesIO()
+    sf.write(buffer, a, sample_rate, subtype=SUBTYPES[bit_depth], format="WAV")
+    data = bytearray(buffer.getvalue())
+    if len(data) % 2:
+        data += b"\0"
+    data += chunk
+    data[4:8] = struct.pack("<I", len(data) - 8)
+    return bytes(data)
+
+
+def _checked_metadata(metadata: dict | None) -> dict:
+    metadata = dict(metadata or {})
+    try:
+        json.dumps(metadata)
+    except (TypeError, ValueError) as e:
+        raise BadRequest(f"metadata must be JSON-serialisable: {e}") from None
+    return metadata
+
+
 def write_wav(
     audio,
     sample_rate: int,
@@ -181,33 +204,28 @@ def write_wav(
     ``bit_depth`` is 16 or 24 (PCM) or 32 (float). ``metadata`` (JSON-serialisable; ``seed`` names
     the file) is stored in the WAV and in a ``.json`` sidecar. The folder must be absolute and exist.
     """
-    import soundfile as sf
+    _check_dir(out_dir)
+    _safe_stem(stem)
+    data = encode_wav(audio, sample_rate, bit_depth=bit_depth, metadata=metadata)
+    return write_wav_bytes(data, out_dir, stem, metadata=metadata)
 
-    if bit_depth not in SUBTYPES:
-        raise BadRequest(f"bit depth must be 16, 24 or 32 (float), got {bit_depth}")
-    if not (isinstance(sample_rate, int) and sample_rate > 0):
-        raise BadRequest(f"sample rate must be a positive integer, got {sample_rate}")
+
+def write_wav_bytes(data: bytes, out_dir: str | Path, stem: str, *, metadata: dict | None = None) -> Path:
+    """Publish the WAV file ``data`` (from ``encode_wav``) as ``write_wav`` does: same names, sidecar, atomicity."""
     out_dir = _check_dir(out_dir)
     stem = _safe_stem(stem)
-    metadata = dict(metadata or {})
+    if data[:4] != b"RIFF" or data[8:12] != b"WAVE" or len(data) < 44:
+        raise BadAudio("the audio to write is not a WAV file")
+    metadata = _checked_metadata(metadata)
     seed = metadata.get("seed")
     suffix = f"_s{int(seed)}" if seed is not None else ""
-    a = np.asarray(audio, dtype=np.float32)
-    if a.ndim == 1:
-        a = a[:, None]
-    if a.ndim != 2 or a.shape[0] == 0 or not np.isfinite(a).all():
-        raise BadAudio(f"audio to write must be finite [frames, channels], got shape {a.shape}")
-    if bit_depth != 32:
-        a = np.clip(a, -1.0, 1.0)
-    try:
-        sidecar_text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
-        chunk = _info_chunk(metadata)
-    except (TypeError, ValueError) as e:
-        raise BadRequest(f"metadata must be JSON-serialisable: {e}") from None
+    sidecar_text = json.dumps(metadata, indent=2, sort_keys=True) + "\n"
 
     def write_audio(p: Path) -> None:
-        sf.write(str(p), a, sample_rate, subtype=SUBTYPES[bit_depth], format="WAV")
-        _append_chunk(p, chunk)
+        with open(p, "xb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
 
     def write_sidecar(p: Path) -> None:
         with open(p, "x", encoding="utf-8") as f:

@@ -17,6 +17,14 @@ def register(subparsers) -> None:
     common.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for a quick reply")
     common.add_argument("--json", action="store_true", help="print the daemon's JSON reply")
     common.add_argument("--retries", type=int, default=3, help="tries before a silent daemon counts as down")
+    common.add_argument("--server-key", metavar="FILE", help="the daemon's public key (NAME.key): CURVE on")
+    common.add_argument("--key", metavar="FILE", help="this client's key pair (NAME.key_secret), with --server-key")
+    common.add_argument(
+        "--deliver",
+        choices=("files", "reply"),
+        help="files: the daemon writes them; reply: they come in the reply and are written here "
+        "(the default with CURVE keys, from these options or remote.toml)",
+    )
     common.add_argument(
         "--result-file",
         metavar="PATH",
@@ -90,6 +98,7 @@ def add_source_region(parser: argparse.ArgumentParser) -> None:
 
 PATH_FIELDS = ("out_dir", "project_dir", "source", "source_a", "source_b")
 SKIP = {"command", "op", "func", "endpoint", "timeout", "json", "job_timeout", "retries", "result_file"}
+SKIP |= {"server_key", "key", "deliver"}
 
 
 def request_fields(args: argparse.Namespace) -> dict:
@@ -125,9 +134,21 @@ def run(args: argparse.Namespace) -> int:
 
 def _client(args: argparse.Namespace):
     from ddbridge.client import Client
+    from ddbridge.errors import BadRequest
+    from ddbridge.remote import ClientKeys
 
+    if bool(args.server_key) != bool(args.key):
+        raise BadRequest("--server-key and --key go together")
+    keys = ClientKeys.load(args.server_key, args.key) if args.key else None
     job_timeout = getattr(args, "job_timeout", 600.0)
-    return Client(args.endpoint, timeout=args.timeout, job_timeout=job_timeout, retries=args.retries)
+    return Client(
+        args.endpoint,
+        timeout=args.timeout,
+        job_timeout=job_timeout,
+        retries=args.retries,
+        keys=keys,
+        deliver=args.deliver,
+    )
 
 
 def _request(args: argparse.Namespace) -> dict:
@@ -143,6 +164,7 @@ def _send(args: argparse.Namespace) -> dict:
     import zmq
 
     from ddbridge import protocol
+    from ddbridge.client import read_reply
     from ddbridge.errors import BadRequest, Unavailable
     from ddbridge.protocol_schema import JOB_OPS
 
@@ -159,14 +181,18 @@ def _send(args: argparse.Namespace) -> dict:
     timeout = args.job_timeout if waits else args.timeout
     with _client(args) as client:
         client.ping()
+        if client.deliver == "reply" and waits and rid is not None:
+            return client.call(message, timeout)  # the files come in the reply and are written here
     sock = zmq.Context.instance().socket(zmq.DEALER)
     sock.setsockopt(zmq.LINGER, 0)
+    if client.keys is not None:
+        client.keys.apply(sock)
     try:
         sock.connect(args.endpoint)
         sock.send_multipart([b"", data])
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0 and sock.poll(max(1, int(left * 1000))):
-            reply = protocol.parse(sock.recv_multipart()[-1])
+            reply = read_reply(sock.recv_multipart())
             if isinstance(reply, dict) and reply.get("id") == rid:
                 return reply
     finally:

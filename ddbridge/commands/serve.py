@@ -15,8 +15,14 @@ def register(subparsers) -> None:
     p.add_argument(
         "--model", action="append", metavar="NAME_OR_PATH", help="model to load (repeat for more; the first is default)"
     )
-    p.add_argument("--host", help="address to bind (default 127.0.0.1)")
+    p.add_argument(
+        "--host", help="ZeroMQ's bind address (default 127.0.0.1); any other needs --curve-key and --curve-clients"
+    )
     p.add_argument("--port", type=int, help="ZeroMQ request port (default 5555)")
+    p.add_argument(
+        "--curve-key", metavar="FILE", help="this daemon's secret key (NAME.key_secret from `ddbridge keys`): CURVE on"
+    )
+    p.add_argument("--curve-clients", metavar="DIR", help="folder of the allowed clients' public keys (*.key)")
     p.add_argument("--pub-port", type=int, help="ZeroMQ event port (default 5556)")
     p.add_argument("--osc-port", type=int, help="OSC UDP port (default 9000; 0 turns OSC off)")
     p.add_argument("--osc-reply-port", type=int, help="send OSC replies to this port (default: the sender's)")
@@ -55,6 +61,8 @@ def config_overrides(args: argparse.Namespace) -> dict:
         "models.load": args.model,
         "server.host": args.host,
         "server.zmq_port": args.port,
+        "server.curve_secret_key": args.curve_key,
+        "server.curve_clients": args.curve_clients,
         "server.pub_port": args.pub_port,
         "server.osc_port": args.osc_port,
         "server.osc_reply_port": args.osc_reply_port,

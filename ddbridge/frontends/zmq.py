@@ -5,6 +5,10 @@ Replies go back with the same envelope. Events are published as two frames: the 
 (``progress``, ``done``, ``error``) as the topic, then the JSON event. A thin adapter over
 ``Core``: replies and events from other threads reach the socket thread through an outbox.
 
+With ``curve`` (a ``remote.CurveServer``) both sockets speak CURVE and only allowed client keys
+get through the handshake; a peer without one is never read. A reply that delivers audio
+(``deliver: "reply"``) is the JSON frame followed by one WAV frame per file.
+
 Frames are taken from ZeroMQ without copying, and copied only when within
 ``protocol.MAX_MESSAGE_BYTES``: a larger message is answered ``bad_request`` by its length alone.
 ZeroMQ closes the connection of a peer that sends a frame over ``MAX_FRAME_BYTES`` before reading
@@ -26,6 +30,7 @@ from ddbridge.errors import BadRequest, Unavailable
 
 if TYPE_CHECKING:
     from ddbridge.core import Core
+    from ddbridge.remote import CurveServer
 
 log = logging.getLogger(__name__)
 
@@ -36,12 +41,19 @@ DRAIN = 256
 class ZmqFrontend:
     """Serves ``core`` on ``tcp://host:port`` (ROUTER) and publishes its events on ``tcp://host:pub_port``."""
 
-    def __init__(self, core: Core, host: str = "127.0.0.1", port: int = 5555, pub_port: int = 5556) -> None:
-        self.core = core
+    def __init__(
+        self,
+        core: Core,
+        host: str = "127.0.0.1",
+        port: int = 5555,
+        pub_port: int = 5556,
+        curve: CurveServer | None = None,
+    ) -> None:
+        self.core, self.curve = core, curve
         self.endpoint, self.pub_endpoint = f"tcp://{host}:{port}", f"tcp://{host}:{pub_port}"
         self._context = zmq.Context()
-        # (is_event, envelope or [topic], JSON)
-        self._outbox: queue.SimpleQueue[tuple[bool, list[bytes], bytes]] = queue.SimpleQueue()
+        # (is_event, envelope or [topic], the JSON and any audio frames)
+        self._outbox: queue.SimpleQueue[tuple[bool, list[bytes], list[bytes]]] = queue.SimpleQueue()
         self._wake_r, self._wake_w = socket.socketpair()
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
@@ -51,10 +63,14 @@ class ZmqFrontend:
 
     def start(self) -> None:
         """Bind both sockets (``Unavailable`` if a port is taken) and start serving."""
+        if self.curve is not None:
+            self.curve.start(self._context)
         router = self._context.socket(zmq.ROUTER)
         pub = self._context.socket(zmq.PUB)
         for sock in (router, pub):
             sock.setsockopt(zmq.LINGER, 0)
+            if self.curve is not None:
+                self.curve.apply(sock)
         router.setsockopt(zmq.MAXMSGSIZE, MAX_FRAME_BYTES)
         for sock, endpoint in ((router, self.endpoint), (pub, self.pub_endpoint)):
             try:
@@ -62,6 +78,8 @@ class ZmqFrontend:
             except zmq.ZMQError as e:
                 router.close()
                 pub.close()
+                if self.curve is not None:
+                    self.curve.stop()
                 raise Unavailable(f"cannot listen on {endpoint}: {e}; is another ddbridge running?") from None
         self._unsubscribe = self.core.subscribe(self._publish)
         self._thread = threading.Thread(target=self._serve, args=(router, pub), name="ddbridge-zmq", daemon=True)
@@ -75,6 +93,8 @@ class ZmqFrontend:
         self._wake()
         if self._thread:
             self._thread.join(5)
+        if self.curve is not None:
+            self.curve.stop()
         self._context.term()
         self._wake_r.close()
         self._wake_w.close()
@@ -117,7 +137,7 @@ class ZmqFrontend:
         envelope = [identity, *(frame.bytes for frame in head)] if small else [identity]
 
         def reply(message: dict) -> None:
-            self._outbox.put((False, envelope, protocol.encode(message)))
+            self._outbox.put((False, envelope, protocol.encode_frames(message)))
             self._wake()
 
         try:
@@ -127,20 +147,20 @@ class ZmqFrontend:
         except BadRequest as problem:
             reply(protocol.error_reply(None, problem))
             return
-        self.core.handle(body[0].bytes, reply)
+        self.core.handle(body[0].bytes, reply, binary=True)
 
     def _publish(self, event: dict) -> None:
-        self._outbox.put((True, [event["event"].encode()], protocol.encode(event)))
+        self._outbox.put((True, [event["event"].encode()], [protocol.encode(event)]))
         self._wake()
 
     def _flush(self, router: zmq.Socket, pub: zmq.Socket) -> None:
         while True:
             try:
-                is_event, head, data = self._outbox.get_nowait()
+                is_event, head, frames = self._outbox.get_nowait()
             except queue.Empty:
                 return
             try:
-                (pub if is_event else router).send_multipart([*head, data], zmq.NOBLOCK)
+                (pub if is_event else router).send_multipart([*head, *frames], zmq.NOBLOCK, copy=False)
             except zmq.Again:
                 log.warning("dropped a message for a client that is not reading")
             except zmq.ZMQError as e:
