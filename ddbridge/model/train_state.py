@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -41,9 +42,11 @@ def representation_config(cfg: dict) -> RepresentationConfig:
         return RepresentationConfig(data_scale=scale)
     bands = int(cfg["bands"])
     taps = 32 * bands + 1 if kind == "pqmf" else 0
-    lead = -(-(taps - 1) // 2 // bands) if taps else 0
-    scales = tuple(cfg.get("band_scales") or ())
-    return RepresentationConfig(kind, bands, taps, scales, float(cfg.get("mu") or 0.0), scale, lead).check()
+    lead = math.ceil((taps - 1) / 2 / bands) if taps else 0  # frames that hold the filters' reach
+    return RepresentationConfig(
+        kind=kind, bands=bands, taps=taps, band_scales=tuple(cfg.get("band_scales") or ()),
+        mu=float(cfg.get("mu") or 0.0), data_scale=scale, lead=lead,
+    ).check()  # fmt: skip
 
 
 def model_info(cfg: dict, step: int, losses: list[float]) -> dict:

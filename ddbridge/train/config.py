@@ -77,6 +77,11 @@ class TrainConfig:
     default_guidance: float | None = None
     export: bool = True
 
+    @property
+    def hop(self) -> int:
+        """Audio samples per network frame: the bands per channel of a sub-band representation, else 1."""
+        return 1 if self.representation == "waveform" else self.bands
+
     def check(self) -> TrainConfig:
         """Return self, or raise BadRequest naming the first out-of-range setting."""
         rules = [

@@ -144,13 +144,12 @@ class _Run:
         else:
             self._start()
         cfg = self.cfg
-        hop = 1 if cfg.representation == "waveform" else cfg.bands
-        channels = self.net.config.io_channels // hop
+        channels = self.net.config.io_channels // cfg.hop
         self.data = AudioFolder(
             cfg.data, cfg.sample_rate, cfg.sample_size, channels,
             one_shot=not cfg.random_crop, augment=cfg.augment, balance=cfg.balance,
         )  # fmt: skip
-        if hop > 1 and not cfg.band_scales:
+        if cfg.hop > 1 and not cfg.band_scales:
             scales = measure_band_scales(representation_config(dataclasses.asdict(cfg)), self.data.windows())
             self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
         self.rep = Representation(representation_config(dataclasses.asdict(cfg)))
@@ -191,9 +190,8 @@ class _Run:
                     cfg.init, " and ".join(bundle.info["assumed"]), rate, size,
                 )  # fmt: skip
         else:
-            hop = 1 if cfg.representation == "waveform" else cfg.bands
             config = UNetConfig(
-                io_channels=cfg.audio_channels * hop,
+                io_channels=cfg.audio_channels * cfg.hop,
                 depth=cfg.depth,
                 channels=parse_channels(cfg.channels, cfg.depth),
                 n_attn_layers=cfg.attn_layers,
@@ -212,7 +210,7 @@ class _Run:
             default_steps=cfg.default_steps or steps,
             default_guidance=guidance if cfg.default_guidance is None else cfg.default_guidance,
         )
-        _check_size(cfg.sample_size, net.stride * (1 if cfg.representation == "waveform" else cfg.bands))
+        _check_size(cfg.sample_size, net.stride * cfg.hop)
         self.categories = tuple(categories)
         self.net = net.to(self.device).train()
         self.ema = copy.deepcopy(self.net).requires_grad_(False)
