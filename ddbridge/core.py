@@ -419,7 +419,7 @@ class Core:
                 {fmt: audio_ops.finish(item, bundle.sample_rate, rate, normalize=normalize, loop=work.loop)}
                 for item in audio
             ]
-            self.pool.add(work, audio, finished, bundle.sample_rate)
+            self.pool.add(work, audio, bundle.sample_rate, finished)
 
         return fill
 

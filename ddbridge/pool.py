@@ -88,12 +88,12 @@ class Pool:
             seeds = tuple(secrets.randbelow(SEED_LIMIT) for _ in range(min(missing, FILL_BATCH)))
             return replace(self._templates[key], seeds=seeds)
 
-    def add(self, work: Work, audio: np.ndarray, finished: Sequence[dict] | None = None, sample_rate: int = 0) -> None:
+    def add(self, work: Work, audio: np.ndarray, sample_rate: int, finished: Sequence[dict] | None = None) -> None:
         """Store a fill's results (``audio`` ``[B, C, L]`` at ``sample_rate``, optional finished versions),
         up to the pool size; judged first when the category is checked (see the module doc)."""
         finished = finished or [{} for _ in work.seeds]
         key = work.batch_key()
-        judged = key in self._checked and sample_rate > 0
+        judged = key in self._checked
         candidates = [
             Candidate(
                 np.ascontiguousarray(item),

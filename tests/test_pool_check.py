@@ -129,7 +129,7 @@ def _category(pool: Pool, category: str = "kick") -> dict:
 def test_pool_keeps_only_accepted_candidates(check, hits):
     pool = Pool([_template()], 2, check)
     kick, snare = hits["kick"][0], hits["snare"][0]
-    pool.add(replace(_template(), seeds=(1, 2, 3)), np.stack([kick, snare, _hissy(kick)]), None, RATE)
+    pool.add(replace(_template(), seeds=(1, 2, 3)), np.stack([kick, snare, _hissy(kick)]), RATE)
     state = pool.state()
     assert state["check"] is True and (state["considered"], state["rejected"]) == (3, 2)
     assert state["rejection_rate"] == pytest.approx(2 / 3, abs=1e-3)
@@ -151,28 +151,28 @@ def test_pool_work_is_bounded_when_every_candidate_is_rejected(check, hits):
     pool = Pool([_template()], 1, check)
     snares = hits["snare"][:TRIES]
     assert len(snares) == TRIES
-    pool.add(replace(_template(), seeds=tuple(range(TRIES))), np.stack(snares), None, RATE)
+    pool.add(replace(_template(), seeds=tuple(range(TRIES))), np.stack(snares), RATE)
     (kept,) = pool.take(_template(), 1)  # after TRIES rejections, the best-scoring one is kept
     scores = [check.verdict(s, RATE, "kick").score for s in snares]
     assert kept.seed == int(np.argmax(scores)) and not kept.verdict.accepted
     assert _category(pool)["kept_rejected"] == 1 and not _category(pool)["gave_up"]
     seed = TRIES
     while _category(pool)["considered"] < GIVE_UP:
-        pool.add(replace(_template(), seeds=(seed,)), snares[0][None], None, RATE)
+        pool.add(replace(_template(), seeds=(seed,)), snares[0][None], RATE)
         seed += 1
         pool.take(_template(), 1)
     state = _category(pool)
     assert state["gave_up"] and state["kept_rejected"] == GIVE_UP // TRIES
-    pool.add(replace(_template(), seeds=(seed,)), snares[0][None], None, RATE)  # now kept at once
+    pool.add(replace(_template(), seeds=(seed,)), snares[0][None], RATE)  # now kept at once
     assert _category(pool)["ready"] == 1 and _category(pool)["kept_rejected"] == GIVE_UP // TRIES + 1
     pool.take(_template(), 1)
-    pool.add(replace(_template(), seeds=(seed + 1,)), hits["kick"][0][None], None, RATE)
+    pool.add(replace(_template(), seeds=(seed + 1,)), hits["kick"][0][None], RATE)
     assert not _category(pool)["gave_up"]  # an accepted candidate ends it
 
 
 def test_pool_without_check_keeps_everything(hits):
     pool = Pool([_template()], 2, None)
-    pool.add(replace(_template(), seeds=(1, 2)), np.stack([hits["snare"][0], hits["snare"][1]]), None, RATE)
+    pool.add(replace(_template(), seeds=(1, 2)), np.stack([hits["snare"][0], hits["snare"][1]]), RATE)
     state = pool.state()
     assert (state["check"], state["considered"], state["rejected"]) == (False, 0, 0)
     assert _category(pool) == {"category": "kick", "ready": 2, "checked": False}
