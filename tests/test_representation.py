@@ -154,3 +154,14 @@ def test_the_daemon_serves_a_sub_band_model(tmp_path):
         varied = client.variate(paths[0], strength=0.4, seed=3, steps=2, out_dir=str(daemon.out), wait=True)
         assert varied["ok"], varied
         assert sf.info(varied["files"][0]["path"]).channels == 1
+
+
+def test_models_info_names_the_signal(tmp_path, capsys):
+    from ddbridge.cli import main
+
+    path = save_model(subband_bundle(), tmp_path / "sub")
+    assert main(["models", "info", str(path)]) == 0
+    out = capsys.readouterr().out
+    assert "signal:      16-band PQMF (513 taps), mu-law 255, per-band scales, data scale 1; 1-channel audio" in out
+    assert "diffusers:   its signal is sub-bands, not audio" in out
+    assert "band_scales" not in out

@@ -62,7 +62,6 @@ def _list(args: argparse.Namespace) -> int:
 
 def _info(args: argparse.Namespace) -> int:
     from ddbridge.model.checkpoints import load_model
-    from ddbridge.model.diffusers_format import diffusers_incompatibility
     from ddbridge.model.weights import describe
 
     bundle = load_model(args.source, trust_pickle=args.trust_checkpoint)
@@ -75,16 +74,16 @@ def _info(args: argparse.Namespace) -> int:
         ("sample rate", f"{bundle.sample_rate} Hz"),
         ("sample size", f"{bundle.sample_size} samples ({bundle.sample_size / bundle.sample_rate:.2f} s)"),
         ("network", describe(bundle.net.config)),
+        ("signal", f"{bundle.representation.config.describe()}; {bundle.audio_channels}-channel audio"),
         ("parameters", f"{params:,} ({params * 4 / 1e6:.0f} MB as float32)"),
         ("length step", f"{bundle.stride} samples"),
         ("categories", ", ".join(bundle.categories) or "none (unconditional)"),
         ("defaults", f"{bundle.default_sampler}, {bundle.default_steps} steps, guidance {bundle.default_guidance:g}"),
-        ("diffusers", diffusers_incompatibility(bundle.net.config) or "convertible"),
+        ("diffusers", _diffusers_note(bundle)),
     ]
     assumed = info.pop("assumed", None)
-    info.pop("default_sampler", None)
-    info.pop("default_steps", None)
-    info.pop("default_guidance", None)
+    for shown in ("default_sampler", "default_steps", "default_guidance", "representation", "data_scale"):
+        info.pop(shown, None)
     rows += [(str(k).replace("_", " "), str(v)) for k, v in info.items()]
     width = max(len(k) for k, _ in rows) + 1
     for key, value in rows:
@@ -92,6 +91,14 @@ def _info(args: argparse.Namespace) -> int:
     if assumed:
         print(f"note: the file does not record its {' or '.join(assumed)}; assumed training defaults")
     return 0
+
+
+def _diffusers_note(bundle) -> str:
+    from ddbridge.model.diffusers_format import diffusers_incompatibility
+
+    if bundle.representation.config.kind != "waveform":
+        return "its signal is sub-bands, not audio (a diffusers pipeline would play the bands)"
+    return diffusers_incompatibility(bundle.net.config) or "convertible"
 
 
 def _trim(args: argparse.Namespace) -> int:

@@ -59,6 +59,14 @@ class RepresentationConfig:
         out["band_scales"] = list(self.band_scales)
         return out
 
+    def describe(self) -> str:
+        """One line for people, e.g. ``16-band PQMF (513 taps), mu-law 255, data scale 1``."""
+        if self.kind == "waveform":
+            return f"waveform, data scale {self.data_scale:g}"
+        bands = f"{self.bands}-band PQMF ({self.taps} taps)" if self.kind == "pqmf" else f"{self.bands}-sample patches"
+        companding = f"mu-law {self.mu:g}" if self.mu else "linear"
+        return f"{bands}, {companding}, per-band scales, data scale {self.data_scale:g}"
+
     def check(self) -> RepresentationConfig:
         if self.kind == "waveform":
             return self
