@@ -87,3 +87,19 @@ def test_balanced_batches_draw_categories_equally(tmp_path):
     kick = even.categories.index("kick")
     assert 0.4 < float(np.mean(labels == kick)) < 0.6
     assert float(np.mean(plain_labels == kick)) < 0.2
+
+
+def test_a_slim_checkpoint_resumes_from_its_ema_weights(data, tmp_path):
+    from ddbridge.cli import main
+
+    cfg = TrainConfig(out=str(tmp_path / "run"), data=str(data), steps=3, checkpoint_every=0, log_every=0, **SUBBAND)
+    full = train(cfg).checkpoint
+    slim = tmp_path / "kept" / "slim.ckpt"
+    assert main(["train", "--slim", str(full), str(slim)]) == 0
+    assert slim.stat().st_size < full.stat().st_size / 2
+    state = read_state(slim)
+    assert "optimizer" not in state and all(k.startswith("diffusion_ema.") for k in state["state_dict"])
+    assert load_model(slim).representation.config == load_model(full).representation.config
+    resumed = train(resume_config(slim, out=str(tmp_path / "next"), steps=5))
+    assert resumed.step == 5 and len(resumed.losses) == 5 and np.isfinite(resumed.losses).all()
+    assert main(["train", "--slim", str(full), str(slim)]) == 2  # never over an existing file

@@ -26,6 +26,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--resume", nargs="?", const=True, metavar="CKPT", help="continue from CKPT or the newest in --out")
     p.add_argument("--name", help="exported model name (default: the --out folder's name)")
     p.add_argument("--export-only", nargs=2, metavar=("CKPT", "OUT"), help="export a training checkpoint and stop")
+    p.add_argument(
+        "--slim",
+        nargs=2,
+        metavar=("CKPT", "OUT"),
+        help="write a resumable checkpoint with only the EMA weights (a quarter of the size) and stop",
+    )
     n = p.add_argument_group("network (training from scratch)")
     n.add_argument("--depth", type=int, help=f"U-Net levels (default: {D.depth})")
     n.add_argument("--channels", help=f"widths per level, comma-separated (default: {D.channels})")
@@ -109,9 +115,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "export_only")}
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "export_only", "slim")}
     if getattr(args, "export_only", None):
         return export_only(*args.export_only, name=given.get("name"))
+    if getattr(args, "slim", None):
+        return slim_only(*args.slim)
     from ddbridge.train.trainer import resume_config, train
 
     if "out" not in given:
@@ -129,6 +137,26 @@ def run(args: argparse.Namespace) -> int:
     print(f"trained to step {result.step} in {result.seconds:.0f} s; checkpoint {result.checkpoint}")
     if result.export is not None:
         print(f"model: {result.export}")
+    return 0
+
+
+def slim_only(checkpoint: str, out: str) -> int:
+    import os
+    from pathlib import Path
+
+    import torch
+
+    from ddbridge.errors import PathRefused
+    from ddbridge.train.trainer import latest_checkpoint, read_state, slim_state
+
+    target = Path(out)
+    if target.exists():
+        raise PathRefused(f"{target} already exists; remove it or choose another name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(f".{target.name}.tmp")
+    torch.save(slim_state(read_state(latest_checkpoint(checkpoint))), tmp)
+    os.replace(tmp, target)
+    print(f"slim checkpoint: {target} ({target.stat().st_size / 1e6:.1f} MB)")
     return 0
 
 

@@ -126,6 +126,7 @@ class _Run:
 
     def __init__(self, cfg: TrainConfig, progress: Progress | None) -> None:
         self.progress = progress
+        self.warm_from = 0
         self.demos: list[Path] = []
         state = read_state(latest_checkpoint(cfg.resume)) if cfg.resume else None
         if state is not None:
@@ -222,13 +223,17 @@ class _Run:
         config = UNetConfig.from_dict(meta["unet"])
         self.categories = tuple(meta["categories"])
         self.net = DanceDiffusionUNet(config)
-        self.net.load_state_dict(prefixed_weights(state, TRAIN_PREFIX))
+        ema = prefixed_weights(state, EMA_PREFIX)
+        self.net.load_state_dict(prefixed_weights(state, TRAIN_PREFIX) or ema)  # a slim checkpoint: from the EMA
         self.net.to(self.device).train()
         self.ema = copy.deepcopy(self.net).requires_grad_(False)
-        self.ema.load_state_dict(prefixed_weights(state, EMA_PREFIX))
+        self.ema.load_state_dict(ema)
         self.opt = self._optimizer()
-        self.opt.load_state_dict(state["optimizer"])
         self.step, self.losses = int(state["global_step"]), [float(x) for x in meta["losses"]]
+        if "optimizer" in state:
+            self.opt.load_state_dict(state["optimizer"])
+        else:
+            self.warm_from = self.step  # fresh optimizer moments: warm the learning rate up again
 
     def _optimizer(self) -> torch.optim.Optimizer:
         return torch.optim.AdamW(self.net.parameters(), lr=self.cfg.lr, weight_decay=self.cfg.weight_decay)
@@ -253,7 +258,7 @@ class _Run:
         alpha, sigma = (a[:, None, None].to(self.device) for a in t_to_alpha_sigma(t))
         class_labels = self._class_labels(labels, gen)
         for group in self.opt.param_groups:
-            group["lr"] = cfg.lr * min(1.0, (step + 1) / max(cfg.lr_warmup, 1))
+            group["lr"] = cfg.lr * min(1.0, (step - self.warm_from + 1) / max(cfg.lr_warmup, 1))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda" and cfg.bf16):
             v = self.net(x * alpha + eps * sigma, t.to(self.device), class_labels)
         loss = F.mse_loss(v.float(), eps * alpha - x * sigma)
@@ -335,6 +340,13 @@ def _check_size(sample_size: int, stride: int) -> None:
             f"sample size {sample_size} must be a multiple of the network stride {stride} "
             f"(nearest: {lower or upper}{f' or {upper}' if lower else ''})"
         )
+
+
+def slim_state(state: dict) -> dict:
+    """A training checkpoint with only its EMA weights and run settings (about a quarter of the size):
+    resuming from it restarts from the EMA weights with fresh optimizer moments and a new warm-up."""
+    weights = {k: v for k, v in state["state_dict"].items() if k.startswith(EMA_PREFIX)}
+    return {**{k: v for k, v in state.items() if k != "optimizer"}, "state_dict": weights}
 
 
 def export_model(state: dict, path: str | Path, name: str | None = None) -> Path:
