@@ -9,76 +9,31 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
-from ddbridge import __version__, protocol, render
+from ddbridge import __version__, protocol
 from ddbridge import audio as audio_ops
 from ddbridge.config import Config
 from ddbridge.engine import Engine, Work
-from ddbridge.errors import BadAudio, BadRequest, Cancelled, DDBridgeError, Unavailable
+from ddbridge.errors import BadRequest, Cancelled, DDBridgeError, Unavailable
 from ddbridge.jobs import Job, JobQueue, Worker
+from ddbridge.orders import Notify, Order, prepare
 from ddbridge.outputs import Outputs
-from ddbridge.pool import Candidate, Pool
-from ddbridge.pool_check import PoolCheck
-from ddbridge.protocol_schema import SOURCE_REGION
+from ddbridge.pool import Candidate
+from ddbridge.pool_keeper import PoolKeeper
+from ddbridge.results import Results, Sound
 
 log = logging.getLogger(__name__)
 
 Reply = Callable[[dict], None]
-Notify = Callable[[dict], None]
 
-SEED_LIMIT = 2**32
 RENDER_THREADS = 8
-HELD_DELIVERIES = 4  # finished ``deliver: "reply"`` jobs whose audio is kept for a resent request
-POOL_QUIET_S = 0.25  # the pool refills only after this long without job requests
-STEMS = {"generate": "sample", "variate": "variation", "interpolate": "interpolation", "extend": "extension"}
-
-
-@dataclass
-class Order:
-    """A validated job request: what to compute and how to write it."""
-
-    request: dict
-    work: Work
-    out_dir: Path | None  # None when the reply delivers the audio
-    sample_rate: int
-    bit_depth: int
-    normalize: str | None
-    samples: int | None
-    stem: str
-    category: str | None  # the requested category as resolved: what files are named and tagged with
-    wait: bool
-    from_pool: bool = False
-    listeners: list[tuple[Notify, bool]] = field(default_factory=list)
-    in_memory: bool = False  # a ``Core.sound`` request: the result is a ``Sound``, no file is written
-    deliver_reply: bool = False  # ``deliver: "reply"``: the reply carries WAV bytes, no file is written
-
-
-@dataclass(frozen=True, eq=False)
-class Sound:
-    """One finished sound kept in memory (for audition): ``audio`` ``[L, C]`` at ``sample_rate``.
-
-    ``out_dir``, ``stem``, ``bit_depth`` and ``metadata`` say how ``render.write_wav`` should keep it.
-    """
-
-    audio: np.ndarray
-    sample_rate: int
-    seed: int
-    from_pool: bool
-    out_dir: Path
-    stem: str
-    bit_depth: int
-    metadata: dict
 
 
 class Core:
@@ -90,18 +45,16 @@ class Core:
         self.queue = JobQueue(
             jobs.max_queue, jobs.max_batch, jobs.batch_window_ms / 1000, self._on_progress, self._on_finish
         )
-        self.pool = Pool(self._pool_templates(), config.pool.size, PoolCheck.load() if config.pool.check else None)
-        self.worker = Worker(self.queue, self._run_batch, self._idle_work)
+        rate = config.output.sample_rate or engine.bundle(None).sample_rate
+        self.pool_keeper = PoolKeeper(engine, config.pool, self.queue, rate)
+        self.worker = Worker(self.queue, self._run_batch, self.pool_keeper.idle_work)
+        self.results = Results(engine)
         self._subscribers: list[Notify] = []
         self._lock = threading.Lock()
         self._admission = threading.Lock()
         self._started = time.monotonic()
-        self._last_job_request = 0.0
-        bundle = engine.bundle(None)
-        self._pool_format = (config.output.sample_rate or bundle.sample_rate, "peak")  # the last format served
         self._renderers = ThreadPoolExecutor(RENDER_THREADS, thread_name_prefix="ddbridge-render")
         self._reports: dict[str, Callable[[], object]] = {}
-        self._held: deque[list[dict]] = deque()
         self._ops = {
             "ping": self._ping,
             "status": self._status,
@@ -189,7 +142,7 @@ class Core:
                 models=list(self.engine.models),
                 uptime_s=round(time.monotonic() - self._started, 3),
                 **self.queue.counts(),
-                pool=self.pool.state(),
+                pool=self.pool_keeper.pool.state(),
                 **{name: report() for name, report in list(self._reports.items())},
             )
         )
@@ -205,12 +158,12 @@ class Core:
 
     def _pool(self, request: dict, reply: Reply, _notify) -> None:
         if "size" in request:
-            self.pool.set_size(int(request["size"]))
-        reply(protocol.ok_reply(request["id"], **self.pool.state()))
+            self.pool_keeper.pool.set_size(int(request["size"]))
+        reply(protocol.ok_reply(request["id"], **self.pool_keeper.pool.state()))
 
     def _job(self, request: dict, reply: Reply, notify: Notify | None) -> None:
         rid = request["id"]
-        self._last_job_request = time.monotonic()
+        self.pool_keeper.note_job_request()
         fingerprint = json.dumps(request, sort_keys=True)
         with self._admission:  # checking the id and registering the job happen as one step
             existing = self.queue.get(rid)
@@ -220,11 +173,11 @@ class Core:
                     return
                 if not existing.finished:
                     raise BadRequest(f"id '{rid}' belongs to a running job; use a new id for every request")
-            order = self._prepare(request)
+            order = prepare(request, self.engine, self.config.output, self.outputs)
             if notify is not None:
                 order.listeners.append((notify, not order.wait))
             priority = request.get("priority", "interactive")
-            candidates = self._take_from_pool(order)
+            candidates = self.pool_keeper.take(order)
             if candidates is not None:
                 job = Job(rid, priority, len(candidates), None, order, fingerprint, state="running")
                 self.queue.record(job)
@@ -249,13 +202,13 @@ class Core:
         deliver = _once(deliver)
         try:
             request = protocol.validate_request({"op": "generate", "priority": "audition", **request, "count": 1})
-            self._last_job_request = time.monotonic()
+            self.pool_keeper.note_job_request()
             with self._admission:
                 if self.queue.get(request["id"]) is not None:
                     raise BadRequest(f"id '{request['id']}' is already in use; use a new id for every request")
-                order = self._prepare(request)
+                order = prepare(request, self.engine, self.config.output, self.outputs)
                 order.in_memory = True
-                candidates = self._take_from_pool(order)
+                candidates = self.pool_keeper.take(order)
                 if candidates is None:
                     job = Job(request["id"], request["priority"], 1, order.work.batch_key(), order)
                     self.queue.submit(job)
@@ -269,7 +222,7 @@ class Core:
         order.from_pool = True
         ready = None if order.samples else candidate.finished.get((order.sample_rate, order.normalize))
         try:
-            deliver(self._sound(order, _with(order.work, seeds=(candidate.seed,)), candidate.audio, ready))
+            deliver(self.results.sound(order, replace(order.work, seeds=(candidate.seed,)), candidate.audio, ready))
         except DDBridgeError as e:
             deliver(e)
 
@@ -296,135 +249,19 @@ class Core:
             return protocol.ok_reply(job.id, job=job.id, state="done", files=job.result, from_pool=job.data.from_pool)
         return protocol.error_reply(job.id, job.error or DDBridgeError("job ended without a result"))
 
-    # -- preparing work -------------------------------------------------------------------------
-
-    def _prepare(self, r: dict) -> Order:
-        op = r["op"]
-        bundle = self.engine.bundle(r.get("model"))
-        choice = bundle.resolve_category(r.get("category"))
-        steps, sampler = self.engine.defaults(bundle.name)
-        steps, sampler = int(r.get("steps", steps)), r.get("sampler", sampler)
-        if sampler not in self.engine.samplers():
-            raise BadRequest(f"unknown sampler '{sampler}'; choose one of: {', '.join(self.engine.samplers())}")
-        guidance = bundle.guidance_for(choice, r.get("guidance_scale"))
-        loop = bool(r.get("loop", False)) or choice.loop
-        count = len(r.get("positions", [0.5])) if op == "interpolate" else int(r.get("count", 1))
-        seeds = _seeds(r.get("seed"), count)
-        work = Work(op, bundle.name, seeds, steps, sampler, choice.category, guidance, loop)
-        samples = None
-        if op == "generate":
-            seconds = r.get("seconds")
-            if seconds is None:
-                work = _with(work, length=bundle.sample_size)
-            else:
-                samples = max(1, int(round(seconds * bundle.sample_rate)))
-                stride = bundle.stride
-                length = max(1, round(samples / stride)) * stride if loop else bundle.length_for_seconds(seconds)
-                work = _with(work, length=length)
-        elif op == "variate":
-            work = _with(work, sources=(_source(r["source"], "source"),), strength=float(r.get("strength", 0.7)))
-            region = {k: bool(r[k]) if k == "source_reverse" else float(r[k]) for k in SOURCE_REGION if k in r}
-            work = _with(work, **region)
-        elif op == "interpolate":
-            sources = (_source(r["source_a"], "source_a"), _source(r["source_b"], "source_b"))
-            work = _with(work, sources=sources, positions=tuple(float(p) for p in r.get("positions", [0.5])))
-        elif op == "extend":
-            work = _with(work, sources=(_source(r["source"], "source"),), seconds=float(r["seconds"]))
-        stem = choice.label or STEMS[op]
-        out = self.config.output
-        normalize = r.get("normalize", "peak")
-        deliver_reply = r.get("deliver") == "reply"
-        if deliver_reply and ("out_dir" in r or "project_dir" in r or r.get("wait") is False):
-            raise BadRequest("deliver 'reply' writes no file here: leave out out_dir, project_dir and wait false")
-        return Order(
-            request=r,
-            work=work,
-            out_dir=None if deliver_reply else self.outputs.resolve(r.get("out_dir"), r.get("project_dir"), stem),
-            sample_rate=int(r.get("sample_rate") or out.sample_rate or bundle.sample_rate),
-            bit_depth=int(r.get("bit_depth", out.bit_depth)),
-            normalize=None if normalize == "none" else normalize,
-            samples=samples,
-            stem=stem,
-            category=choice.label,
-            wait=bool(r.get("wait", True)),
-            deliver_reply=deliver_reply,
-        )
-
-    # -- the pool -------------------------------------------------------------------------------
-
-    def _pool_templates(self) -> list[Work]:
-        name = self.engine.default_model
-        bundle = self.engine.bundle(name)
-        steps, sampler = self.engine.defaults(name)
-        names = self.config.pool.categories or list(bundle.categories) or [None]
-        # Names that resolve alike ("hat" and "hat_closed"; any name on a model without categories) share one pool.
-        resolved = {(c.category, c.loop): c for c in map(bundle.resolve_category, names)}
-        return [
-            Work(
-                "generate",
-                name,
-                (),
-                steps,
-                sampler,
-                c.category,
-                bundle.guidance_for(c, None),
-                c.loop,
-                bundle.sample_size,
-            )
-            for c in resolved.values()
-        ]
-
-    def _take_from_pool(self, order: Order) -> list[Candidate] | None:
-        """Pool candidates for a plain ``generate`` the pool holds enough of, else None."""
-        r = order.request
-        if r["op"] != "generate" or "seed" in r or not r.get("pool", True):
-            return None
-        return self.pool.take(order.work, len(order.work.seeds))
-
     def _serve_from_pool(self, job: Job, candidates: list[Candidate], reply: Reply) -> None:
         order: Order = job.data
         order.from_pool = True
         order.listeners.clear()  # the reply itself carries the files
-        work = _with(order.work, seeds=tuple(c.seed for c in candidates))
-        fmt = (order.sample_rate, order.normalize)
-        self._pool_format = fmt  # later fills finish their sounds in this format ahead of time
-        finished = [None if order.samples else c.finished.get(fmt) for c in candidates]
+        work = replace(order.work, seeds=tuple(c.seed for c in candidates))
+        finished = self.pool_keeper.serve(order, candidates)
         try:
-            files = self._render(order, work, np.stack([c.audio for c in candidates]), finished)
+            files = self.results.files(order, work, np.stack([c.audio for c in candidates]), finished)
         except DDBridgeError as e:
             self.queue.fail(job, e)
         else:
             self.queue.finish(job, files)  # subscribers hear "done"; the reply carries the files
         _safe(reply, self._final_reply(job))
-
-    def _idle_work(self) -> Callable[[], None] | None:
-        if self._recently_busy():
-            return None
-        work = self.pool.next_fill()
-        if work is None:
-            return None
-
-        def fill() -> None:
-            def yield_to_requests(_fraction: float) -> None:
-                if self.queue.has_waiting() or self.queue.closed or self._recently_busy():
-                    raise Cancelled("pool fill paused for a request")
-
-            try:
-                audio = self.engine.run(work, yield_to_requests)
-            except Cancelled:
-                return
-            rate, normalize = fmt = self._pool_format
-            bundle = self.engine.bundle(work.model)
-            finished = [
-                {fmt: audio_ops.finish(item, bundle.sample_rate, rate, normalize=normalize, loop=work.loop)}
-                for item in audio
-            ]
-            self.pool.add(work, audio, bundle.sample_rate, finished)
-
-        return fill
-
-    def _recently_busy(self) -> bool:
-        return time.monotonic() - self._last_job_request < POOL_QUIET_S
 
     # -- running --------------------------------------------------------------------------------
 
@@ -456,98 +293,14 @@ class Core:
     def _finish_job(self, job: Job, order: Order, items: np.ndarray) -> None:
         try:
             if order.in_memory:
-                self.queue.finish(job, self._sound(order, order.work, items[0]))
+                self.queue.finish(job, self.results.sound(order, order.work, items[0]))
             else:
-                self.queue.finish(job, self._render(order, order.work, items))
+                self.queue.finish(job, self.results.files(order, order.work, items))
         except DDBridgeError as e:
             self.queue.fail(job, e)
         except Exception as e:
             log.exception("writing the files of job %s failed", job.id)
             self.queue.fail(job, DDBridgeError(f"internal error: {type(e).__name__}: {e}"))
-
-    def _render(
-        self, order: Order, work: Work, audio: np.ndarray, finished: list[np.ndarray | None] | None = None
-    ) -> list[dict]:
-        """Finish (unless given finished) and write each item of ``audio`` ``[B, C, L]``; the reply's file entries."""
-        bundle = self.engine.bundle(work.model)
-        files = []
-        for i, (item, seed) in enumerate(zip(audio, work.seeds, strict=True)):
-            ready = finished[i] if finished else None
-            if order.samples and work.loop:
-                item = audio_ops.fit_length(item, order.samples, circular=True)
-            elif order.samples:
-                item = item[:, : order.samples]
-            if ready is None:
-                ready = audio_ops.finish(
-                    item, bundle.sample_rate, order.sample_rate, normalize=order.normalize, loop=work.loop
-                )
-            metadata = self._metadata(order, work, seed, i, ready.shape[0])
-            if order.deliver_reply:
-                wav = render.encode_wav(ready, order.sample_rate, bit_depth=order.bit_depth, metadata=metadata)
-                files.append({"name": order.stem, "seed": seed, "metadata": metadata, "wav": wav})
-                continue
-            try:
-                path = render.write_wav(
-                    ready, order.sample_rate, order.out_dir, order.stem, bit_depth=order.bit_depth, metadata=metadata
-                )
-            except OSError as e:
-                raise DDBridgeError(f"writing into '{order.out_dir}' failed: {e}") from None
-            files.append(
-                {"path": str(path), "sidecar": str(path.with_suffix(".json")), "seed": seed, "metadata": metadata}
-            )
-        if order.deliver_reply:
-            self._hold(files)
-        return files
-
-    def _hold(self, files: list[dict]) -> None:
-        """Keep the audio of the last ``HELD_DELIVERIES`` delivered jobs (for resends); drop older audio."""
-        with self._lock:
-            self._held.append(files)
-            while len(self._held) > HELD_DELIVERIES:
-                for entry in self._held.popleft():
-                    entry.pop("wav", None)
-
-    def _sound(self, order: Order, work: Work, raw: np.ndarray, ready: np.ndarray | None = None) -> Sound:
-        """A ``Core.sound`` result: raw ``[C, L]`` finished like a file would be (unless ``ready``)."""
-        if ready is None:
-            bundle = self.engine.bundle(work.model)
-            if order.samples and work.loop:
-                raw = audio_ops.fit_length(raw, order.samples)
-            elif order.samples:
-                raw = raw[:, : order.samples]
-            ready = audio_ops.finish(raw, bundle.sample_rate, order.sample_rate, normalize=order.normalize)
-        seed, rate = work.seeds[0], order.sample_rate
-        metadata = self._metadata(order, work, seed, 0, ready.shape[0])
-        return Sound(ready, rate, seed, order.from_pool, order.out_dir, order.stem, order.bit_depth, metadata)
-
-    def _metadata(self, order: Order, work: Work, seed: int, index: int, frames: int) -> dict:
-        meta = {
-            "seed": seed,
-            "model": work.model,
-            "sampler": work.sampler,
-            "steps": work.steps,
-            "category": order.category,
-            "conditioned": work.category is not None,
-            "op": work.op,
-            "guidance_scale": work.guidance_scale,
-            "loop": work.loop,
-            "sample_rate": order.sample_rate,
-            "bit_depth": order.bit_depth,
-            "seconds": round(frames / order.sample_rate, 6),
-            "created": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "software": f"ddbridge {__version__}",
-            "normalize": order.normalize or "none",
-        }
-        if order.request.get("seconds") is not None and work.op == "generate":
-            meta["request_seconds"] = order.request["seconds"]  # the length asked for, before silence was trimmed
-        if work.op == "variate":
-            meta.update(source=work.sources[0], strength=work.strength)
-            meta.update({k: order.request[k] for k in SOURCE_REGION if k in order.request})
-        elif work.op == "interpolate":
-            meta.update(source_a=work.sources[0], source_b=work.sources[1], position=work.positions[index])
-        elif work.op == "extend":
-            meta.update(source=work.sources[0], extend_seconds=work.seconds)
-        return meta
 
     # -- events ---------------------------------------------------------------------------------
 
@@ -571,25 +324,6 @@ class Core:
         targets += [fn for fn, wants_final in list(order.listeners) if wants_final or not final]
         for fn in targets:
             _safe(fn, ev)
-
-
-def _with(work: Work, **changes) -> Work:
-    return replace(work, **changes)
-
-
-def _seeds(seed: int | None, count: int) -> tuple[int, ...]:
-    if seed is None:
-        return tuple(secrets.randbelow(SEED_LIMIT) for _ in range(count))
-    return tuple((int(seed) + i) % SEED_LIMIT for i in range(count))
-
-
-def _source(path: str, name: str) -> str:
-    p = Path(path)
-    if not p.is_absolute():
-        raise BadRequest(f"{name} must be an absolute path, got '{path}'")
-    if not p.is_file():
-        raise BadAudio(f"{name} '{path}' is not an existing file")
-    return str(p)
 
 
 def _once(reply: Reply) -> Reply:

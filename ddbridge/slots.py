@@ -22,8 +22,9 @@ from ddbridge import render
 from ddbridge.errors import Cancelled, DDBridgeError
 
 if TYPE_CHECKING:
-    from ddbridge.core import Core, Sound
+    from ddbridge.core import Core
     from ddbridge.frontends.audition import Audition
+    from ddbridge.results import Sound
 
 log = logging.getLogger(__name__)
 
