@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 
 from selenium import webdriver
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.chrome.service import Service
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -55,10 +56,16 @@ def console_errors(driver: webdriver.Chrome, allow: tuple[str, ...] = ()) -> lis
 
 
 def wait_for(condition: Callable[[], object], timeout: float = 20.0, what: str = "condition") -> object:
-    """Poll ``condition`` until it returns something truthy; that value, or ``AssertionError`` after ``timeout``."""
+    """Poll ``condition`` until it returns something truthy; that value, or ``AssertionError`` after ``timeout``.
+
+    An element the page redrew while ``condition`` read it counts as "not yet": the next poll finds the new one.
+    """
     deadline = time.monotonic() + timeout
     while True:
-        value = condition()
+        try:
+            value = condition()
+        except StaleElementReferenceException:
+            value = None
         if value:
             return value
         if time.monotonic() > deadline:
