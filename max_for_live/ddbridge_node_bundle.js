@@ -384,6 +384,122 @@ var require_client = __commonJS({
   }
 });
 
+// remote.js
+var require_remote = __commonJS({
+  "remote.js"(exports2, module2) {
+    "use strict";
+    var { execFile } = require("child_process");
+    var fs = require("fs");
+    var os = require("os");
+    var path = require("path");
+    var { DdbridgeError } = require_client();
+    var QUICK_TIMEOUT_S = 4;
+    var JOB_TIMEOUT_S = 600;
+    var RETRIES = 2;
+    function endpointHost(value) {
+      const match = /^tcp:\/\/([^\s/]+:\d{1,5})$/.exec(String(value).trim());
+      return match ? match[1] : null;
+    }
+    function requestArgs(request, endpoint) {
+      const args = ["request", request.op, "--endpoint", endpoint, "--json", "--deliver", "reply", "--wait"];
+      args.push("--timeout", String(QUICK_TIMEOUT_S), "--retries", String(RETRIES), "--job-timeout", String(JOB_TIMEOUT_S));
+      const flags = {
+        category: "--category",
+        count: "--count",
+        seconds: "--seconds",
+        bit_depth: "--bit-depth",
+        priority: "--priority",
+        project_dir: "--project-dir",
+        sample_rate: "--sample-rate",
+        strength: "--strength",
+        source_start: "--source-start",
+        source_seconds: "--source-seconds"
+      };
+      for (const [field, flag] of Object.entries(flags)) {
+        if (request[field] !== void 0 && request[field] !== null) args.push(flag, String(request[field]));
+      }
+      if (request.loop) args.push("--loop");
+      if (request.source) args.push(request.source);
+      return args;
+    }
+    var RemoteClient = class {
+      /** `endpoint`: tcp://host:port; `executable`: the ddbridge command (a path, or a name on PATH). */
+      constructor(endpoint, executable = "ddbridge") {
+        this.endpoint = endpoint;
+        this.host = endpointHost(endpoint);
+        this.executable = executable;
+        this.child = null;
+        this.cancelled = false;
+      }
+      /** Run one job request; resolves with its files `[{path, seed}]` written here; rejects with a DdbridgeError. */
+      async job(request) {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ddbridge-m4l-"));
+        const resultFile = path.join(dir, "reply.json");
+        this.cancelled = false;
+        try {
+          const args = [...requestArgs(request, this.endpoint), "--result-file", resultFile];
+          const { error, stderr } = await this.execute(args);
+          if (this.cancelled) throw new DdbridgeError("cancelled", "cancelled");
+          if (error && error.code === "ENOENT") {
+            throw new DdbridgeError(
+              "not_running",
+              `The ddbridge command was not found (${this.executable}): install ddbridge here or set its path in the device`
+            );
+          }
+          if (error && error.killed) throw this.timedOut();
+          const reply = readReply(resultFile);
+          if (!reply) throw new DdbridgeError("internal", `ddbridge request failed: ${lastLine(stderr) || error}`);
+          if (!reply.ok) throw this.explain(reply.error);
+          return reply.files.map((f) => ({ path: f.path, seed: String(f.seed) }));
+        } finally {
+          fs.rmSync(dir, { recursive: true, force: true });
+        }
+      }
+      /** Stop the running request here (the daemon finishes its job; nothing is written here). */
+      cancel() {
+        if (!this.child) return false;
+        this.cancelled = true;
+        this.child.kill();
+        return true;
+      }
+      execute(args) {
+        return new Promise((resolve) => {
+          const timeout = (RETRIES * (JOB_TIMEOUT_S + QUICK_TIMEOUT_S) + 10) * 1e3;
+          this.child = execFile(this.executable, args, { timeout, maxBuffer: 16 << 20 }, (error, stdout, stderr) => {
+            this.child = null;
+            resolve({ error, stdout, stderr });
+          });
+        });
+      }
+      explain(error) {
+        const { code, message } = error || { code: "internal", message: "no error in the reply" };
+        if (code === "unavailable" && /no reply/.test(message)) {
+          if (!message.includes(`of ${QUICK_TIMEOUT_S} s`)) return this.timedOut();
+          return new DdbridgeError(
+            "not_running",
+            `No answer from ${this.host}: the daemon is down or unreachable, or it refused this machine's key (check remote.toml and the daemon's allowed clients)`
+          );
+        }
+        return new DdbridgeError(code, message);
+      }
+      timedOut() {
+        return new DdbridgeError("timeout", `No result from ${this.host} within ${RETRIES * JOB_TIMEOUT_S / 60} min`);
+      }
+    };
+    function readReply(file) {
+      try {
+        return JSON.parse(fs.readFileSync(file, "utf8"));
+      } catch {
+        return null;
+      }
+    }
+    function lastLine(text) {
+      return String(text || "").trim().split("\n").pop();
+    }
+    module2.exports = { RemoteClient, endpointHost, requestArgs };
+  }
+});
+
 // lom.js
 var require_lom = __commonJS({
   "lom.js"(exports2, module2) {
@@ -629,6 +745,7 @@ var require_device = __commonJS({
     "use strict";
     var path = require("path");
     var { Client, DdbridgeError } = require_client();
+    var { RemoteClient, endpointHost } = require_remote();
     var { Live, LiveError } = require_lom();
     var { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require_targets();
     var { nativePath, isFolder } = require_paths();
@@ -663,6 +780,7 @@ var require_device = __commonJS({
         this.outlet = outlet2;
         this.post = post;
         this.client = new Client();
+        this.remote = null;
         this.live = new Live((json) => this.outlet("lom", json));
         this.settings = {
           category: "kick",
@@ -705,7 +823,7 @@ var require_device = __commonJS({
             const hz = Math.round(Number(rate));
             this.settings.sampleRate = hz >= 8e3 && hz <= 192e3 ? hz : null;
           },
-          daemon: (port, host) => this.setDaemon(port, host),
+          daemon: (port, host) => /^tcp:/.test(String(port)) ? this.setRemote(port) : this.setDaemon(port, host),
           generate: () => this.generate(),
           variate: () => this.variate(),
           cancel: () => this.cancel(),
@@ -748,10 +866,22 @@ var require_device = __commonJS({
           this.status(`Not a UDP port: ${port}`);
           return void 0;
         }
+        this.remote = null;
         const options = { ...this.client.options, port: number, host: String(host) };
         this.client.close();
         this.client = new Client(options);
         return this.check();
+      }
+      /** `daemon tcp://host:port`: run jobs on that daemon through `ddbridge request` (`daemon PORT` goes back to OSC). */
+      setRemote(value) {
+        const endpoint = String(value).trim();
+        if (!endpointHost(endpoint)) {
+          this.status(`Not a remote daemon address: ${endpoint} (write tcp://host:port)`);
+          return void 0;
+        }
+        this.remote = new RemoteClient(endpoint, process.env.DDBRIDGE_COMMAND || "ddbridge");
+        this.status(`Remote daemon ${this.remote.host}: sounds are made there and saved in the project folder here`);
+        return void 0;
       }
       // -- actions ----------------------------------------------------------------------------------
       /** Ping the daemon and say which model it serves. */
@@ -800,6 +930,11 @@ var require_device = __commonJS({
         });
       }
       async cancel() {
+        if (this.job && this.job.remote) {
+          this.status(`Cancelling ${this.job.label}\u2026`);
+          this.job.remote.cancel();
+          return;
+        }
         if (!this.job || !this.job.id) {
           this.status("Nothing to cancel");
           return;
@@ -843,6 +978,7 @@ var require_device = __commonJS({
       }
       /** Send a job request, show its progress, resolve with its files. */
       async run(request, doing) {
+        if (this.remote) return this.runRemote(request, doing);
         const id = this.client.newId();
         this.job.id = id;
         this.status(`${doing}\u2026`);
@@ -857,6 +993,24 @@ var require_device = __commonJS({
             }
           }
         );
+        this.outlet("progress", 100);
+        this.lastFiles = files.map((f) => f.path);
+        for (const f of files) this.post(`ddbridge: ${f.path} (seed ${f.seed})`);
+        return files;
+      }
+      /** Run a job request on the remote daemon; its files are written into the project folder here. */
+      async runRemote(request, doing) {
+        const remote = this.remote;
+        if (request.op === "variate") {
+          throw new UserError(`Variations need a daemon on this machine: ${remote.host} cannot read ${path.basename(request.source)}`);
+        }
+        if (!request.project_dir) {
+          throw new UserError(`Set the project folder first: sounds made on ${remote.host} are saved there`);
+        }
+        this.job.remote = remote;
+        this.status(`${doing} on ${remote.host}\u2026`);
+        this.outlet("progress", 0);
+        const files = await remote.job(request);
         this.outlet("progress", 100);
         this.lastFiles = files.map((f) => f.path);
         for (const f of files) this.post(`ddbridge: ${f.path} (seed ${f.seed})`);

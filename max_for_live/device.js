@@ -11,10 +11,14 @@
  *   lom <json>                     a Live Object Model operation for [js ddbridge_lom.js] (lom.js)
  *   player open <path>, player 1   play a file in the device's [sfplay~] (when it cannot be loaded)
  *   ready                          the script runs: the patcher sends the controls' values again
+ *
+ * With a remote endpoint set (`remote tcp://host:port`), jobs run through `ddbridge request` on
+ * that daemon (remote.js) and their files land in the project folder here; otherwise over OSC.
  */
 
 const path = require("path");
 const { Client, DdbridgeError } = require("./client");
+const { RemoteClient, endpointHost } = require("./remote");
 const { Live, LiveError } = require("./lom");
 const { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require("./targets");
 const { nativePath, isFolder } = require("./paths");
@@ -61,6 +65,7 @@ class Device {
     this.outlet = outlet;
     this.post = post;
     this.client = new Client();
+    this.remote = null; // a RemoteClient while a remote endpoint is set
     this.live = new Live((json) => this.outlet("lom", json));
     this.settings = {
       category: "kick",
@@ -104,7 +109,7 @@ class Device {
         const hz = Math.round(Number(rate));
         this.settings.sampleRate = hz >= 8000 && hz <= 192000 ? hz : null;
       },
-      daemon: (port, host) => this.setDaemon(port, host),
+      daemon: (port, host) => (/^tcp:/.test(String(port)) ? this.setRemote(port) : this.setDaemon(port, host)),
       generate: () => this.generate(),
       variate: () => this.variate(),
       cancel: () => this.cancel(),
@@ -154,10 +159,23 @@ class Device {
       this.status(`Not a UDP port: ${port}`);
       return undefined;
     }
+    this.remote = null;
     const options = { ...this.client.options, port: number, host: String(host) };
     this.client.close();
     this.client = new Client(options);
     return this.check();
+  }
+
+  /** `daemon tcp://host:port`: run jobs on that daemon through `ddbridge request` (`daemon PORT` goes back to OSC). */
+  setRemote(value) {
+    const endpoint = String(value).trim();
+    if (!endpointHost(endpoint)) {
+      this.status(`Not a remote daemon address: ${endpoint} (write tcp://host:port)`);
+      return undefined;
+    }
+    this.remote = new RemoteClient(endpoint, process.env.DDBRIDGE_COMMAND || "ddbridge");
+    this.status(`Remote daemon ${this.remote.host}: sounds are made there and saved in the project folder here`);
+    return undefined;
   }
 
   // -- actions ----------------------------------------------------------------------------------
@@ -212,6 +230,11 @@ class Device {
   }
 
   async cancel() {
+    if (this.job && this.job.remote) {
+      this.status(`Cancelling ${this.job.label}…`);
+      this.job.remote.cancel();
+      return;
+    }
     if (!this.job || !this.job.id) {
       this.status("Nothing to cancel");
       return;
@@ -260,6 +283,7 @@ class Device {
 
   /** Send a job request, show its progress, resolve with its files. */
   async run(request, doing) {
+    if (this.remote) return this.runRemote(request, doing);
     const id = this.client.newId();
     this.job.id = id;
     this.status(`${doing}…`);
@@ -274,6 +298,25 @@ class Device {
         },
       }
     );
+    this.outlet("progress", 100);
+    this.lastFiles = files.map((f) => f.path);
+    for (const f of files) this.post(`ddbridge: ${f.path} (seed ${f.seed})`);
+    return files;
+  }
+
+  /** Run a job request on the remote daemon; its files are written into the project folder here. */
+  async runRemote(request, doing) {
+    const remote = this.remote;
+    if (request.op === "variate") {
+      throw new UserError(`Variations need a daemon on this machine: ${remote.host} cannot read ${path.basename(request.source)}`);
+    }
+    if (!request.project_dir) {
+      throw new UserError(`Set the project folder first: sounds made on ${remote.host} are saved there`);
+    }
+    this.job.remote = remote;
+    this.status(`${doing} on ${remote.host}…`);
+    this.outlet("progress", 0);
+    const files = await remote.job(request);
     this.outlet("progress", 100);
     this.lastFiles = files.map((f) => f.path);
     for (const f of files) this.post(`ddbridge: ${f.path} (seed ${f.seed})`);

@@ -1,6 +1,7 @@
 """The Max for Live device's tests (Node's test runner) against the real daemon over real UDP OSC.
 
-Starts ``python -m ddbridge serve`` with a tiny model on free ports and runs
+Starts ``python -m ddbridge serve`` with a tiny model on free ports (its ZeroMQ socket with CURVE
+keys, for the device's remote mode, which runs the real ``ddbridge request``) and runs
 ``node --test max_for_live/tests/*.test.js``, telling the tests where the daemon is through
 environment variables (see max_for_live/tests/env.js).
 """
@@ -12,9 +13,13 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from daemon_helpers import CATEGORIES, REPO, DaemonProcess, build_tiny_model, vector_variables
+
+from ddbridge.remote import create_keys
 
 M4L_TESTS = REPO / "max_for_live" / "tests"
 MIN_NODE = 18  # node:test and --test-reporter
@@ -30,11 +35,34 @@ def _node() -> str:
     return node
 
 
+def _curve(daemon: DaemonProcess, folder: Path) -> dict:
+    """CURVE on the daemon's ZeroMQ socket; remote.toml files for an allowed and a refused client key."""
+    server, allowed, stranger = (create_keys(folder, name) for name in ("server", "laptop", "stranger"))
+    clients = folder / "clients"
+    clients.mkdir()
+    (clients / "laptop.key").write_bytes(allowed[0].read_bytes())
+    curve = f'curve_secret_key = "{server[1]}"\ncurve_clients = "{clients}"\n'
+    daemon.config.write_text(daemon.config.read_text().replace("[server]\n", f"[server]\n{curve}", 1))
+    profiles = {}
+    for name, pair in (("allowedProfile", allowed), ("strangerProfile", stranger)):
+        profile = folder / f"{name}.toml"
+        profile.write_text(
+            f'[[daemon]]\nendpoint = "{daemon.endpoint}"\nserver_key = "{server[0]}"\nclient_key = "{pair[1]}"\n'
+        )
+        profiles[name] = str(profile)
+    cli = shutil.which("ddbridge", path=str(Path(sys.executable).parent)) or shutil.which("ddbridge")
+    if cli is None:
+        pytest.fail("the ddbridge command is not installed (pip install -e . installs it)")
+    return {"endpoint": daemon.endpoint, "cli": cli, **profiles}
+
+
 def test_max_for_live_device(tmp_path_factory):
     node = _node()
     root = tmp_path_factory.mktemp("m4l")
     model = build_tiny_model(tmp_path_factory.mktemp("model"))
-    with DaemonProcess(model, root, pool_size=0) as daemon:
+    daemon = DaemonProcess(model, root, pool_size=0)
+    remote = _curve(daemon, tmp_path_factory.mktemp("keys"))
+    with daemon:
         env = {
             **os.environ,
             "DDBRIDGE_OSC_PORT": str(daemon.osc_port),
@@ -42,6 +70,7 @@ def test_max_for_live_device(tmp_path_factory):
             "DDBRIDGE_DEFAULT_PROJECT_DIR": str(daemon.allowed / "default-project"),
             "DDBRIDGE_CATEGORIES": ",".join(CATEGORIES),
             "DDBRIDGE_VECTOR_VARIABLES": json.dumps(vector_variables(daemon)),
+            "DDBRIDGE_REMOTE_TEST": json.dumps(remote),
         }
         files = sorted(str(p) for p in M4L_TESTS.glob("*.test.js"))
         result = subprocess.run(

@@ -13,6 +13,7 @@ const daemon = env.DDBRIDGE_OSC_PORT
       defaultProjectDir: env.DDBRIDGE_DEFAULT_PROJECT_DIR, // the daemon's own project folder
       categories: (env.DDBRIDGE_CATEGORIES || "").split(",").filter(Boolean), // the model's categories
       vectorVariables: JSON.parse(env.DDBRIDGE_VECTOR_VARIABLES || "{}"),
+      remote: JSON.parse(env.DDBRIDGE_REMOTE_TEST || "{}"), // endpoint (CURVE), cli, allowedProfile, strangerProfile
     }
   : null;
 

@@ -14,8 +14,8 @@ const SCRIPT = path.join(M4L, "ddbridge_node_bundle.js"); // what the device run
 const STAND_IN = path.join(__dirname, "stand-in");
 
 class DeviceProcess {
-  /** `live`: a FakeLiveSet, or null for a device whose [js] never answers (Live absent). */
-  constructor({ live = null } = {}) {
+  /** `live`: a FakeLiveSet, or null for a device whose [js] never answers (Live absent); `env`: more variables. */
+  constructor({ live = null, env = {} } = {}) {
     this.live = live;
     this.events = []; // {kind, args, level?, selector?, at}
     this.waiters = [];
@@ -23,7 +23,7 @@ class DeviceProcess {
     this.lom = live ? live.lomScript((...atoms) => this.send(...atoms)) : null;
     this.child = spawn(process.execPath, [SCRIPT], {
       cwd: M4L,
-      env: { ...process.env, NODE_PATH: STAND_IN },
+      env: { ...process.env, ...env, NODE_PATH: STAND_IN },
       stdio: ["ignore", "inherit", "inherit", "ipc"],
     });
     this.child.on("message", (event) => this.record(event));
