@@ -26,7 +26,10 @@ pip install -q --upgrade pip >/dev/null
 # The CPU build of torch; a CUDA machine can install its own build first.
 .venv/bin/python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
 if ((want_test)); then
-    apt_install libportaudio2 jackd2 lua5.4 nodejs npm chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples
+    apt_install libportaudio2 jackd2 lua5.4 chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples
+    # Node.js and npm from Debian only where none is installed: Debian's npm conflicts with other Node builds.
+    command -v node >/dev/null || apt_install nodejs
+    command -v npm >/dev/null || apt_install npm
     pip install -q -e ".[test]"
     # esbuild, pinned in max_for_live/package-lock.json: the tests check the device's bundled script
     (cd max_for_live && npm ci --no-audit --no-fund --loglevel=error)
