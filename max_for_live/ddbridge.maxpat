@@ -510,7 +510,7 @@
                     "presentation_rect": [
                         56.0,
                         96.0,
-                        96.0,
+                        64.0,
                         15.0
                     ],
                     "saved_attribute_attributes": {
@@ -1243,17 +1243,19 @@
                     "id": "obj-46",
                     "maxclass": "newobj",
                     "numinlets": 1,
-                    "numoutlets": 1,
+                    "numoutlets": 3,
                     "outlettype": [
+                        "bang",
+                        "bang",
                         "bang"
                     ],
                     "patching_rect": [
                         560.0,
                         460.0,
-                        30.0,
+                        50.0,
                         22.0
                     ],
-                    "text": "t b"
+                    "text": "t b b b"
                 }
             },
             {
@@ -1363,6 +1365,329 @@
                         "signal",
                         "signal"
                     ]
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-53",
+                    "maxclass": "live.comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        20.0,
+                        620.0,
+                        60.0,
+                        18.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        122.0,
+                        96.0,
+                        34.0,
+                        15.0
+                    ],
+                    "text": "Remote"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-54",
+                    "keymode": 1,
+                    "lines": 1,
+                    "maxclass": "textedit",
+                    "numinlets": 1,
+                    "numoutlets": 4,
+                    "outlettype": [
+                        "",
+                        "int",
+                        "",
+                        ""
+                    ],
+                    "parameter_enable": 0,
+                    "patching_rect": [
+                        20.0,
+                        650.0,
+                        160.0,
+                        15.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        156.0,
+                        96.0,
+                        96.0,
+                        15.0
+                    ],
+                    "text": "",
+                    "varname": "remote_endpoint_text"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-55",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "outlettype": [
+                        "",
+                        "",
+                        ""
+                    ],
+                    "patching_rect": [
+                        20.0,
+                        680.0,
+                        150.0,
+                        22.0
+                    ],
+                    "saved_attribute_attributes": {
+                        "valueof": {
+                            "parameter_invisible": 1,
+                            "parameter_longname": "Remote Daemon",
+                            "parameter_shortname": "Remote",
+                            "parameter_type": 3
+                        }
+                    },
+                    "text": "pattr remote_endpoint @parameter_enable 1",
+                    "varname": "remote_endpoint",
+                    "saved_object_attributes": {
+                        "parameter_enable": 1,
+                        "parameter_mappable": 0
+                    }
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-56",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 2,
+                    "outlettype": [
+                        "",
+                        ""
+                    ],
+                    "patching_rect": [
+                        20.0,
+                        710.0,
+                        60.0,
+                        22.0
+                    ],
+                    "text": "route text"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-57",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 2,
+                    "outlettype": [
+                        "",
+                        ""
+                    ],
+                    "patching_rect": [
+                        20.0,
+                        740.0,
+                        65.0,
+                        22.0
+                    ],
+                    "text": "route bang"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-58",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        120.0,
+                        770.0,
+                        75.0,
+                        22.0
+                    ],
+                    "text": "prepend set"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-59",
+                    "maxclass": "live.comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        300.0,
+                        620.0,
+                        60.0,
+                        18.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        254.0,
+                        96.0,
+                        24.0,
+                        15.0
+                    ],
+                    "text": "Cmd"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-60",
+                    "keymode": 1,
+                    "lines": 1,
+                    "maxclass": "textedit",
+                    "numinlets": 1,
+                    "numoutlets": 4,
+                    "outlettype": [
+                        "",
+                        "int",
+                        "",
+                        ""
+                    ],
+                    "outputmode": 1,
+                    "parameter_enable": 0,
+                    "patching_rect": [
+                        300.0,
+                        650.0,
+                        200.0,
+                        15.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        278.0,
+                        96.0,
+                        82.0,
+                        15.0
+                    ],
+                    "text": "",
+                    "varname": "ddbridge_command_text"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-61",
+                    "maxclass": "newobj",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "outlettype": [
+                        "",
+                        "",
+                        ""
+                    ],
+                    "patching_rect": [
+                        300.0,
+                        680.0,
+                        160.0,
+                        22.0
+                    ],
+                    "saved_attribute_attributes": {
+                        "valueof": {
+                            "parameter_invisible": 1,
+                            "parameter_longname": "Ddbridge Command",
+                            "parameter_shortname": "Command",
+                            "parameter_type": 3
+                        }
+                    },
+                    "text": "pattr ddbridge_command @parameter_enable 1",
+                    "varname": "ddbridge_command",
+                    "saved_object_attributes": {
+                        "parameter_enable": 1,
+                        "parameter_mappable": 0
+                    }
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-62",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 2,
+                    "outlettype": [
+                        "",
+                        ""
+                    ],
+                    "patching_rect": [
+                        300.0,
+                        710.0,
+                        60.0,
+                        22.0
+                    ],
+                    "text": "route text"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-63",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 2,
+                    "outlettype": [
+                        "",
+                        ""
+                    ],
+                    "patching_rect": [
+                        300.0,
+                        740.0,
+                        65.0,
+                        22.0
+                    ],
+                    "text": "route bang"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-64",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        300.0,
+                        770.0,
+                        110.0,
+                        22.0
+                    ],
+                    "text": "ddbridge_command"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-65",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        420.0,
+                        770.0,
+                        150.0,
+                        22.0
+                    ],
+                    "text": "prepend ddbridge_command"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-66",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        580.0,
+                        770.0,
+                        75.0,
+                        22.0
+                    ],
+                    "text": "prepend set"
                 }
             }
         ],
@@ -1855,7 +2180,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1867,7 +2192,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1879,7 +2204,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1891,7 +2216,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1903,7 +2228,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1915,7 +2240,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1927,7 +2252,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1939,7 +2264,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1951,7 +2276,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -1963,7 +2288,7 @@
                     ],
                     "source": [
                         "obj-46",
-                        0
+                        2
                     ]
                 }
             },
@@ -2071,6 +2396,222 @@
                     ],
                     "source": [
                         "obj-51",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-55",
+                        0
+                    ],
+                    "source": [
+                        "obj-54",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-56",
+                        0
+                    ],
+                    "source": [
+                        "obj-55",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-57",
+                        0
+                    ],
+                    "source": [
+                        "obj-56",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-14",
+                        0
+                    ],
+                    "source": [
+                        "obj-57",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-37",
+                        0
+                    ],
+                    "source": [
+                        "obj-57",
+                        1
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-58",
+                        0
+                    ],
+                    "source": [
+                        "obj-57",
+                        1
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-54",
+                        0
+                    ],
+                    "source": [
+                        "obj-58",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-61",
+                        0
+                    ],
+                    "source": [
+                        "obj-60",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-62",
+                        0
+                    ],
+                    "source": [
+                        "obj-61",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-63",
+                        0
+                    ],
+                    "source": [
+                        "obj-62",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-64",
+                        0
+                    ],
+                    "source": [
+                        "obj-63",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-65",
+                        0
+                    ],
+                    "source": [
+                        "obj-63",
+                        1
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-66",
+                        0
+                    ],
+                    "source": [
+                        "obj-63",
+                        1
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-40",
+                        0
+                    ],
+                    "source": [
+                        "obj-64",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-40",
+                        0
+                    ],
+                    "source": [
+                        "obj-65",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-60",
+                        0
+                    ],
+                    "source": [
+                        "obj-66",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-61",
+                        0
+                    ],
+                    "source": [
+                        "obj-46",
+                        1
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-55",
+                        0
+                    ],
+                    "source": [
+                        "obj-46",
                         0
                     ]
                 }

@@ -735,7 +735,14 @@ var require_paths = __commonJS({
         return false;
       }
     }
-    module2.exports = { nativePath, isFolder };
+    function isFile(file) {
+      try {
+        return fs.statSync(file).isFile();
+      } catch {
+        return false;
+      }
+    }
+    module2.exports = { nativePath, isFolder, isFile };
   }
 });
 
@@ -748,7 +755,7 @@ var require_device = __commonJS({
     var { RemoteClient, endpointHost } = require_remote();
     var { Live, LiveError } = require_lom();
     var { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require_targets();
-    var { nativePath, isFolder } = require_paths();
+    var { nativePath, isFolder, isFile } = require_paths();
     var CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
     var TARGETS = ["simpler", "pad", "folder"];
     var UNITS = ["seconds", "bars"];
@@ -781,6 +788,7 @@ var require_device = __commonJS({
         this.post = post;
         this.client = new Client();
         this.remote = null;
+        this.command = null;
         this.live = new Live((json) => this.outlet("lom", json));
         this.settings = {
           category: "kick",
@@ -824,6 +832,7 @@ var require_device = __commonJS({
             this.settings.sampleRate = hz >= 8e3 && hz <= 192e3 ? hz : null;
           },
           daemon: (port, host) => /^tcp:/.test(String(port)) ? this.setRemote(port) : this.setDaemon(port, host),
+          ddbridge_command: joined((value) => this.setCommand(value)),
           generate: () => this.generate(),
           variate: () => this.variate(),
           cancel: () => this.cancel(),
@@ -879,9 +888,25 @@ var require_device = __commonJS({
           this.status(`Not a remote daemon address: ${endpoint} (write tcp://host:port)`);
           return void 0;
         }
-        this.remote = new RemoteClient(endpoint, process.env.DDBRIDGE_COMMAND || "ddbridge");
+        this.remote = new RemoteClient(endpoint, this.executable());
         this.status(`Remote daemon ${this.remote.host}: sounds are made there and saved in the project folder here`);
         return void 0;
+      }
+      /** `ddbridge_command PATH`: the ddbridge command for the remote daemon; empty: DDBRIDGE_COMMAND, else PATH. */
+      setCommand(value) {
+        const text = String(value).trim();
+        const file = nativePath(text);
+        if (text && !(file && isFile(file))) {
+          this.status(`The ddbridge command was not found (${text}): give the full path of the ddbridge program`);
+          return;
+        }
+        this.command = file;
+        if (this.remote) this.remote.executable = this.executable();
+        this.status(`Remote jobs run ${this.executable()}`);
+      }
+      /** The ddbridge command for remote jobs: the one chosen in the device, DDBRIDGE_COMMAND, or `ddbridge` on PATH. */
+      executable() {
+        return this.command || process.env.DDBRIDGE_COMMAND || "ddbridge";
       }
       // -- actions ----------------------------------------------------------------------------------
       /** Ping the daemon and say which model it serves. */

@@ -21,7 +21,7 @@ const { Client, DdbridgeError } = require("./client");
 const { RemoteClient, endpointHost } = require("./remote");
 const { Live, LiveError } = require("./lom");
 const { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require("./targets");
-const { nativePath, isFolder } = require("./paths");
+const { nativePath, isFolder, isFile } = require("./paths");
 
 const CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
 const TARGETS = ["simpler", "pad", "folder"];
@@ -66,6 +66,7 @@ class Device {
     this.post = post;
     this.client = new Client();
     this.remote = null; // a RemoteClient while a remote endpoint is set
+    this.command = null; // the ddbridge command the user chose (before DDBRIDGE_COMMAND and PATH)
     this.live = new Live((json) => this.outlet("lom", json));
     this.settings = {
       category: "kick",
@@ -110,6 +111,7 @@ class Device {
         this.settings.sampleRate = hz >= 8000 && hz <= 192000 ? hz : null;
       },
       daemon: (port, host) => (/^tcp:/.test(String(port)) ? this.setRemote(port) : this.setDaemon(port, host)),
+      ddbridge_command: joined((value) => this.setCommand(value)),
       generate: () => this.generate(),
       variate: () => this.variate(),
       cancel: () => this.cancel(),
@@ -173,9 +175,27 @@ class Device {
       this.status(`Not a remote daemon address: ${endpoint} (write tcp://host:port)`);
       return undefined;
     }
-    this.remote = new RemoteClient(endpoint, process.env.DDBRIDGE_COMMAND || "ddbridge");
+    this.remote = new RemoteClient(endpoint, this.executable());
     this.status(`Remote daemon ${this.remote.host}: sounds are made there and saved in the project folder here`);
     return undefined;
+  }
+
+  /** `ddbridge_command PATH`: the ddbridge command for the remote daemon; empty: DDBRIDGE_COMMAND, else PATH. */
+  setCommand(value) {
+    const text = String(value).trim();
+    const file = nativePath(text);
+    if (text && !(file && isFile(file))) {
+      this.status(`The ddbridge command was not found (${text}): give the full path of the ddbridge program`);
+      return;
+    }
+    this.command = file;
+    if (this.remote) this.remote.executable = this.executable();
+    this.status(`Remote jobs run ${this.executable()}`);
+  }
+
+  /** The ddbridge command for remote jobs: the one chosen in the device, DDBRIDGE_COMMAND, or `ddbridge` on PATH. */
+  executable() {
+    return this.command || process.env.DDBRIDGE_COMMAND || "ddbridge";
   }
 
   // -- actions ----------------------------------------------------------------------------------

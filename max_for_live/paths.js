@@ -30,4 +30,13 @@ function isFolder(folder) {
   }
 }
 
-module.exports = { nativePath, isFolder };
+/** Whether `file` is an existing file. */
+function isFile(file) {
+  try {
+    return fs.statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+module.exports = { nativePath, isFolder, isFile };

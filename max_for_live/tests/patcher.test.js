@@ -43,6 +43,7 @@ const UI = {
   comment: [1, 0],
   message: [2, 1],
   slider: [1, 1],
+  textedit: [1, 4], // as Max saves it: text, key, and two more outlets
 };
 
 const sourceBytes = fs.readFileSync(SOURCE);
@@ -172,6 +173,45 @@ test("Live parameters are valid: unique names, int ranges within 0..255, the fol
   assert.equal(folder.saved_attribute_attributes.valueof.parameter_invisible, 1, "stored only, not automatable");
 });
 
+test("the remote endpoint and the ddbridge command are typed in the device and stored with it", () => {
+  for (const [field, name, ...selectors] of [
+    ["remote_endpoint_text", "remote_endpoint", "daemon"],
+    ["ddbridge_command_text", "ddbridge_command", "ddbridge_command"],
+  ]) {
+    const text = byVarname(field);
+    assert.equal(text.maxclass, "textedit");
+    assert.deepEqual([text.numinlets, text.numoutlets, text.outlettype], [1, 4, ["", "int", "", ""]], field);
+    assert.equal(text.keymode, 1, `${field}: Return sends the text`);
+    assert.equal(text.lines, 1, `${field}: one line`);
+    // stored as the project folder is: a pattr that is a hidden Live parameter holding any data
+    const stored = byVarname(name);
+    assert.deepEqual(from(text.id), [stored], `${field} is stored by [pattr ${name}]`);
+    assert.equal(stored.text, `pattr ${name} @parameter_enable 1`);
+    assert.deepEqual(stored.saved_object_attributes, { parameter_enable: 1, parameter_mappable: 0 });
+    assert.deepEqual([stored.numinlets, stored.numoutlets, stored.outlettype], [1, 3, ["", "", ""]]);
+    const valueof = stored.saved_attribute_attributes.valueof;
+    assert.equal(valueof.parameter_type, 3, name);
+    assert.equal(valueof.parameter_invisible, 1, name);
+    // textedit sends "text <value>" ("text" alone when empty): the value goes on, empty goes another way
+    const [routeText] = from(stored.id);
+    assert.equal(routeText.text, "route text");
+    const [routeBang] = from(routeText.id);
+    assert.equal(routeBang.text, "route bang");
+    const [value, shown] = from(routeBang.id, 1);
+    assert.equal(value.text, `prepend ${selectors[0]}`);
+    assert.deepEqual(from(value.id), [nodeScript()]);
+    assert.equal(shown.text, "prepend set", "a restored value is shown in the field");
+    assert.deepEqual(from(shown.id), [text]);
+  }
+  // empty endpoint: the Port box sends its port (back to the local daemon over OSC)
+  const [port] = from(from(from(byVarname("remote_endpoint").id)[0].id)[0].id, 0);
+  assert.equal(port, byVarname("port"));
+  // empty command: `ddbridge_command` without a path (back to DDBRIDGE_COMMAND or PATH)
+  const [clear] = from(from(from(byVarname("ddbridge_command").id)[0].id)[0].id, 0);
+  assert.deepEqual([clear.maxclass, clear.text], ["message", "ddbridge_command"]);
+  assert.deepEqual(from(clear.id), [nodeScript()]);
+});
+
 test("action buttons are hidden parameters: not automatable, not stored, no undo step per click", () => {
   // parameter_invisible: 0 automated and stored, 1 stored only, 2 hidden (Ableton's CPU Reporter buttons)
   for (const name of ["generate", "variate", "cancel", "choose_folder"]) {
@@ -198,9 +238,11 @@ test("each control reaches the node.script with a message the script handles", (
     port: "daemon",
     choose_folder: "folder",
     drop: "source",
+    remote_endpoint_text: "daemon",
+    ddbridge_command_text: "ddbridge_command",
   };
   for (const [control, selector] of Object.entries(expected)) {
-    assert.deepEqual([...selectorsIntoNode(byVarname(control).id)], [selector], control);
+    assert.deepEqual([...selectorsIntoNode(byVarname(control).id)].sort(), [selector], control);
     assert.ok(handlers.includes(selector), `the script has no '${selector}' handler`);
   }
   assert.deepEqual([...selectorsIntoNode(findObject("dspstate~").id, 1)], ["samplerate"]);
@@ -229,7 +271,10 @@ test("the script's output is routed to the status line, progress bar, [js], play
   assert.deepEqual(from(request.id), [findObject("js ddbridge_lom.js")]);
   assert.deepEqual(via("player").map(objectClass), ["sfplay~"]);
   const [trigger] = via("ready");
-  const refreshed = new Set(from(trigger.id).map((b) => b.varname || objectClass(b)));
+  const fired = [...Array(trigger.numoutlets).keys()].reverse().map((o) => from(trigger.id, o)); // right to left
+  const refreshed = new Set(fired.flat().map((b) => b.varname || objectClass(b)));
+  const names = (group) => group.map((b) => b.varname);
+  assert.deepEqual(fired.slice(-2).map(names), [["ddbridge_command"], ["remote_endpoint"]], "then the command, the endpoint last");
   const controls = params().filter((b) => !isButton(b)).map((b) => b.varname);
   const settings = [...controls, "dspstate~"].sort();
   assert.deepEqual([...refreshed].sort(), settings, "'ready' re-sends every setting and presses no button");

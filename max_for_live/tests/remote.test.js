@@ -112,6 +112,26 @@ test("remote: a missing ddbridge command and a bad address are reported", needsD
   assert.deepEqual(filesUnder(project), []);
 });
 
+test("remote: the ddbridge command set in the device is used before DDBRIDGE_COMMAND; a bad one changes nothing", needsDaemon, async (t) => {
+  const me = thisDevice();
+  const live = new FakeLiveSet({ devices: [simpler(), me], me });
+  const project = localProject(t);
+  const missing = path.join(project, "no-such-ddbridge");
+  const settings = { folder: project, category: 0, count: 1, length: 0.25, target: 0 };
+  const device = await remoteDevice(t, live, daemon.remote.allowedProfile, settings, missing);
+  let from = device.events.length;
+  device.send("ddbridge_command", daemon.remote.cli);
+  assert.equal(await device.waitForStatus(/^Remote jobs run/, { from }), `Remote jobs run ${daemon.remote.cli}`);
+  from = device.events.length;
+  device.send("ddbridge_command", path.join(project, "typo"));
+  assert.match(await device.waitForStatus(/not found/, { from }), /^The ddbridge command was not found \(.*typo\)/);
+  assert.match(await press(device, "generate", /^Loaded /, 120000), /^Loaded .*\.wav into Simpler$/);
+  from = device.events.length;
+  device.send("ddbridge_command");
+  assert.equal(await device.waitForStatus(/^Remote jobs run/, { from }), `Remote jobs run ${missing}`);
+  assert.match(await press(device, "generate", /not found/), /^The ddbridge command was not found \(.*no-such-ddbridge\)/);
+});
+
 async function press(device, button, pattern, timeoutMs = 30000) {
   const from = device.events.length;
   device.send(button);
