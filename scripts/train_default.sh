@@ -9,6 +9,7 @@
 # scratch. $RUN defaults to runs/default2, or $OUT/default2 when OUT is set (a lent GPU machine).
 # `bash scripts/train_default.sh keep` stores the newest checkpoint, slimmed to its EMA weights, as
 # training/default2.ckpt (about 15 MB) for the next machine.
+# `bash scripts/train_default.sh flac` packs the real hits small enough to carry to a GPU machine.
 # THREADS (default 2) sets torch's threads: use 1 while other work shares the two cores, where
 # two threads wait on each other at every operation (measured: 0.09 against 1.04 steps/s).
 set -euo pipefail
@@ -33,6 +34,28 @@ if [[ "${1:-}" == "keep" ]]; then
     echo "kept $ckpt as $KEPT (EMA weights and run settings; resuming warms the optimizer up again)"
     exit 0
 fi
+if [[ "${1:-}" == "flac" ]]; then
+    # The real hits as 16-bit FLAC (about 17 MB): small enough to carry to a machine without the
+    # Debian packages, where `DATA=data/device bash scripts/train_default.sh` then adds the synth hits.
+    rm -rf data/device/real.tmp && mkdir -p data/device/real.tmp
+    "$PY" - "$DATA/real" data/device/real.tmp <<'EOF'
+import pathlib
+import sys
+
+import soundfile as sf
+
+source, target = pathlib.Path(sys.argv[1]), pathlib.Path(sys.argv[2])
+for path in sorted(source.rglob("*.wav")):
+    audio, rate = sf.read(path, dtype="float32")
+    out = target / path.relative_to(source).with_suffix(".flac")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    sf.write(out, audio, rate, subtype="PCM_16")
+EOF
+    cp "$DATA/real/NOTICE" "$DATA/real/manifest.csv" data/device/real.tmp/
+    rm -rf data/device/real && mv data/device/real.tmp data/device/real
+    echo "wrote data/device/real ($(du -sh data/device/real | cut -f1)); carry data/device"
+    exit 0
+fi
 STEPS=${1:-60000}
 
 # The data: one folder per category, real and procedural hits side by side (links, no copies).
@@ -45,7 +68,8 @@ if [[ ! -d "$DATA/mix" ]]; then
         for folder in "$DATA/$source"/*/; do
             category=$(basename "$folder")
             mkdir -p "$DATA/mix.tmp/$category"
-            for file in "$folder"*.wav; do
+            for file in "$folder"*.wav "$folder"*.flac; do
+                [[ -e "$file" ]] || continue
                 ln -s "$(realpath "$file")" "$DATA/mix.tmp/$category/${source}_$(basename "$file")"
             done
         done
