@@ -60,7 +60,7 @@ class RepresentationConfig:
         return out
 
     def describe(self) -> str:
-        """One line for people, e.g. ``16-band PQMF (513 taps), mu-law 255, data scale 1``."""
+        """One line for people, e.g. ``16-band PQMF (513 taps), mu-law 255, per-band scales, data scale 1``."""
         if self.kind == "waveform":
             return f"waveform, data scale {self.data_scale:g}"
         bands = f"{self.bands}-band PQMF ({self.taps} taps)" if self.kind == "pqmf" else f"{self.bands}-sample patches"
@@ -68,6 +68,7 @@ class RepresentationConfig:
         return f"{bands}, {companding}, per-band scales, data scale {self.data_scale:g}"
 
     def check(self) -> RepresentationConfig:
+        """Self, or ``ModelLoadError`` naming what a stored representation gets wrong."""
         if self.kind == "waveform":
             return self
         if self.bands < 2 or self.bands & (self.bands - 1):
