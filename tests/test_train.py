@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import logging
 import shutil
+import signal
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -286,3 +289,23 @@ def test_cli_trains_resumes_and_exports(data, tmp_path, capsys):
     bundle = load_model(tmp_path / "m.safetensors")
     assert bundle.name == "drums" and bundle.info["training"]["steps"] == 3 and bundle.categories == CATS
     assert not bundle.net.config.level_conditioning and "cond_proj" not in str(list(bundle.net.state_dict()))
+
+
+def test_sigterm_saves_a_checkpoint_like_ctrl_c(data, tmp_path):
+    """A run in the background (nohup, a service) is stopped with SIGTERM: it saves its state and resumes."""
+    out = tmp_path / "run"
+    args = [sys.executable, "-m", "ddbridge", "train", "--data", str(data), "--out", str(out), "--steps", "100000"]
+    proc = subprocess.Popen([*args, *TINY_FLAGS, "--checkpoint-every", "0"], stdout=subprocess.PIPE, text=True)
+    try:
+        for line in proc.stdout:
+            if line.startswith("step 3/"):
+                break
+        proc.send_signal(signal.SIGTERM)
+        rest, _ = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    assert proc.returncode == 130
+    assert "interrupted; state saved to" in rest
+    saved = sorted((out / "checkpoints").glob("step_*.ckpt"))
+    assert len(saved) == 1 and read_state(saved[0])["global_step"] >= 3
+    assert main(["train", "--resume", "--out", str(out), "--steps", str(read_state(saved[0])["global_step"] + 1)]) == 0

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import signal
 import sys
 
 from ddbridge.errors import BadRequest
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
     else:
         cfg = TrainConfig(**given)
     reporter = _Reporter()
+    signal.signal(signal.SIGTERM, _interrupt)  # a run in the background stops as Ctrl-C stops it: saved
     try:
         result = train(cfg, progress=reporter)
     finally:
@@ -138,6 +140,10 @@ def run(args: argparse.Namespace) -> int:
     if result.export is not None:
         print(f"model: {result.export}")
     return 0
+
+
+def _interrupt(_signum, _frame) -> None:
+    raise KeyboardInterrupt
 
 
 def slim_only(checkpoint: str, out: str) -> int:
