@@ -19,7 +19,7 @@ import numpy as np
 from ddbridge.audio import finish as finish_audio
 from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
-from ddbridge.train.evaluate import ALL, generated_hits, untrained_like
+from ddbridge.train.evaluate import ALL, Scores, generated_hits, mean_scores, untrained_like
 from ddbridge.train.features import feature_matrix, frechet_distance, judge_features, mmd_rbf
 from ddbridge.train.judge import HeldOut, fit_judge, held_out_accuracy
 from ddbridge.train.measures import high_band_share, spectral_centroid, tail_db
@@ -48,11 +48,9 @@ class Sound:
 
 
 @dataclass
-class Row:
-    category: str
-    accuracy: float | None
-    frechet: float
-    mmd: float
+class Row(Scores):
+    """The procedural eval's scores for one category, plus how its sounds measure."""
+
     sound: Sound
 
 
@@ -153,15 +151,8 @@ def _ratio(a: float | None, b: float | None) -> str:
 
 def mean_row(rows: Sequence[Row]) -> Row:
     """The average row: accuracy, Fréchet and MMD averaged; sound measures averaged over the rows' medians."""
-    acc = [r.accuracy for r in rows if r.accuracy is not None]
     sound = Sound(*(float(np.mean([getattr(r.sound, f) for r in rows])) for f in Sound.__dataclass_fields__))
-    return Row(
-        "mean",
-        float(np.mean(acc)) if acc else None,
-        float(np.mean([r.frechet for r in rows])),
-        float(np.mean([r.mmd for r in rows])),
-        sound,
-    )
+    return Row(**vars(mean_scores(rows)), sound=sound)
 
 
 def _mean_or_none(rows: Sequence[Row] | None) -> Row | None:
