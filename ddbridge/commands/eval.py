@@ -65,15 +65,7 @@ def run(args: argparse.Namespace) -> int:
         return _run_reference(args, bundle)
     with progress_bar("eval") as progress:
         report = evaluate(
-            bundle,
-            per_category=args.per_category,
-            steps=args.steps,
-            sampler=args.sampler,
-            guidance_scale=args.guidance,
-            seed=args.seed,
-            classifier_per_category=args.classifier_per_category,
-            baseline=args.baseline,
-            progress=progress,
+            bundle, **_sampling(args), classifier_per_category=args.classifier_per_category, progress=progress
         )
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
     return 0
@@ -95,17 +87,14 @@ def _run_reference(args: argparse.Namespace, bundle) -> int:
             )
     reference = load_reference(args.reference, bundle.sample_size / bundle.sample_rate, wanted)
     with progress_bar("eval") as progress:
-        report = evaluate_reference(
-            bundle,
-            reference,
-            per_category=args.per_category,
-            steps=args.steps,
-            sampler=args.sampler,
-            guidance_scale=args.guidance,
-            seed=args.seed,
-            baseline=args.baseline,
-            finish=args.finish,
-            progress=progress,
-        )
+        report = evaluate_reference(bundle, reference, **_sampling(args), finish=args.finish, progress=progress)
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
     return 0
+
+
+def _sampling(args: argparse.Namespace) -> dict:
+    """What both evals generate with: hits per category, steps, sampler, guidance, seed, and the baseline switch."""
+    return dict(
+        per_category=args.per_category, steps=args.steps, sampler=args.sampler,
+        guidance_scale=args.guidance, seed=args.seed, baseline=args.baseline,
+    )  # fmt: skip
