@@ -19,9 +19,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ddbridge.audio import load_audio, resample, to_channels
 from ddbridge.model.representation import Representation, RepresentationConfig, measure_band_scales
 from ddbridge.model.unet import UNetConfig
+from ddbridge.train.data import AudioFolder
 from ddbridge.train.netinit import new_network, parse_channels
 
 RATE, LENGTH, BANDS = 44100, 44544, 16
@@ -29,16 +29,6 @@ KINDS = {
     "pqmf": RepresentationConfig(kind="pqmf", bands=BANDS, taps=32 * BANDS + 1, mu=255.0, lead=16),
     "patch": RepresentationConfig(kind="patch", bands=BANDS, mu=255.0),
 }
-
-
-def load_hits(folder: Path, limit: int) -> torch.Tensor:
-    files = sorted(p for p in folder.rglob("*") if p.suffix.lower() in (".wav", ".flac"))[:limit]
-    out = np.zeros((len(files), 1, LENGTH), dtype=np.float32)
-    for row, path in zip(out, files, strict=True):
-        audio, rate = load_audio(path)
-        audio = resample(to_channels(audio, 1), rate, RATE)[:, :LENGTH]
-        row[:, : audio.shape[1]] = audio
-    return torch.from_numpy(out)
 
 
 def snr_db(reference: torch.Tensor, estimate: torch.Tensor) -> float:
@@ -74,7 +64,7 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=2)
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
-    hits = load_hits(args.hits, args.limit)
+    hits = torch.cat(list(AudioFolder(args.hits, RATE, LENGTH, channels=1).windows()))[: args.limit]
     print(f"{len(hits)} hits from {args.hits}, {LENGTH} samples at {RATE} Hz, {args.threads} threads")
     config = UNetConfig(io_channels=BANDS, depth=6, channels=parse_channels("32,32,64,64,128,128", 6), n_attn_layers=2)
     net = new_network(config, 0).eval()
