@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from ddbridge.diffusion.tasks import generate
+from ddbridge.errors import BadRequest
 from ddbridge.model.checkpoints import load_model
 from ddbridge.train import augment
 from ddbridge.train.data import AudioFolder
 from ddbridge.train.synth import write_dataset
-from ddbridge.train.trainer import TrainConfig, read_state, resume_config, train
+from ddbridge.train.trainer import TrainConfig, band_loss_weights, read_state, resume_config, train
 
 RATE = 44100
 SUBBAND = dict(
@@ -103,3 +106,35 @@ def test_a_slim_checkpoint_resumes_from_its_ema_weights(data, tmp_path):
     resumed = train(resume_config(slim, out=str(tmp_path / "next"), steps=5))
     assert resumed.step == 5 and len(resumed.losses) == 5 and np.isfinite(resumed.losses).all()
     assert main(["train", "--slim", str(full), str(slim)]) == 2  # never over an existing file
+
+
+def test_band_weights_are_normalised_and_refused_when_malformed(data, tmp_path):
+    weights = band_loss_weights([4.0, 2.0], 16, 2)
+    assert weights.shape == (32,) and float(weights.mean()) == pytest.approx(1.0)
+    assert float(weights[0] / weights[2]) == pytest.approx(4.0)
+    assert float(weights[16] / weights[17]) == pytest.approx(2.0)  # the second channel's bands alike
+    assert band_loss_weights(None, 16, 1).tolist() == [1.0] * 16
+    base = dict(out=str(tmp_path / "run"), data=str(data), steps=1)
+    for bad, said in [([1.0] * 17, "at most 16"), ([4.0, 0.0], "positive"), ([4.0, -1.0], "positive")]:
+        with pytest.raises(BadRequest, match=said):
+            train(TrainConfig(**base, **{**SUBBAND, "band_weights": bad}))
+    with pytest.raises(BadRequest, match="sub-band"):
+        train(TrainConfig(**base, band_weights=[4.0]))
+    assert not (tmp_path / "run").exists()
+
+
+def test_band_weights_change_the_loss_and_may_change_on_resume(data, tmp_path):
+    def run(name: str, **extra) -> tuple[list[float], Path]:
+        cfg = TrainConfig(out=str(tmp_path / name), data=str(data), steps=2, checkpoint_every=0, log_every=0,
+                          **SUBBAND, **extra)  # fmt: skip
+        result = train(cfg)
+        return result.losses, result.checkpoint
+
+    plain, _ = run("plain")
+    weighted, checkpoint = run("weighted", band_weights=[8.0])
+    assert weighted[0] != pytest.approx(plain[0], rel=1e-3)  # same batch and noise, band 0 counted 8 times
+    assert read_state(checkpoint)["ddbridge_train"]["config"]["band_weights"] == [8.0]
+    kept = resume_config(tmp_path / "weighted", steps=3)
+    assert kept.band_weights == [8.0]
+    changed = train(resume_config(tmp_path / "weighted", steps=3, band_weights=[2.0, 2.0]))
+    assert read_state(changed.checkpoint)["ddbridge_train"]["config"]["band_weights"] == [2.0, 2.0]

@@ -72,6 +72,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     n.add_argument(
         "--mu", type=float, help="mu-law companding of each sub-band, 0 = off (default: 0; 255 keeps tails clean)"
     )
+    n.add_argument(
+        "--band-weights",
+        type=_floats,
+        help="loss weights of the first sub-bands, comma-separated, the rest 1 (e.g. 4,2: band 0 counts four "
+        "times, band 1 twice); may change when resuming",
+    )
     o_aug = p.add_argument_group("data")
     o_aug.add_argument(
         "--augment",
@@ -196,3 +202,11 @@ class _Reporter:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _floats(text: str) -> list[float]:
+    """``4,2`` -> ``[4.0, 2.0]`` (argparse type: a malformed list is a usage error)."""
+    try:
+        return [float(part) for part in text.split(",")]
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated numbers, e.g. 4,2; got {text!r}") from None

@@ -12,7 +12,7 @@ DEFAULT_SAMPLE_SIZE = 16384
 RUN_FIELDS = (
     "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
     "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
-    "augment", "balance",
+    "augment", "balance", "band_weights",
 )  # fmt: skip
 REPRESENTATIONS = ("waveform", "pqmf", "patch")
 
@@ -29,6 +29,8 @@ class TrainConfig:
     quiet one-shots scaled up leave less residual noise. ``representation`` is the signal the network
     sees (``waveform``, or ``pqmf``/``patch`` sub-bands: ``bands`` per audio channel, each scaled by
     its peak over the data, measured when the run starts, then mu-law companded with ``mu``; 0 = off).
+    ``band_weights`` weighs the loss of the first bands of every channel (the rest: 1; normalised to a
+    mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live.
     ``augment`` varies pitch, tilt, gain and decay and chokes open hats into closed ones; ``balance``
     draws every category equally often. ``default_sampler``/``default_steps``/``default_guidance``
     None mean the ``init`` model's sampler defaults, else the bundle defaults.
@@ -53,6 +55,7 @@ class TrainConfig:
     bands: int = 16
     mu: float = 0.0
     band_scales: list[float] | None = None
+    band_weights: list[float] | None = None
     augment: bool = False
     balance: bool = False
     steps: int = 10000
@@ -111,6 +114,11 @@ class TrainConfig:
             ("demo_steps", self.demo_steps >= 1, ">= 1"),
             ("default_guidance", self.default_guidance is None or 0 <= self.default_guidance <= 30, "in [0, 30]"),
         ]
+        weights = self.band_weights or []
+        rules.append(("band_weights", len(weights) <= self.bands and all(w > 0 for w in weights),
+                      f"at most {self.bands} positive numbers (one per band)"))  # fmt: skip
+        if weights and self.hop == 1:
+            raise BadRequest("band-weights need a sub-band representation (pqmf or patch)")
         for name, ok, want in rules:
             if not ok:
                 raise BadRequest(f"{name.replace('_', '-')} must be {want}, got {getattr(self, name)}")

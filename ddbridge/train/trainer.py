@@ -24,7 +24,6 @@ from pathlib import Path
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 
 from ddbridge.cli_support import pick_device
 from ddbridge.diffusion.schedule import t_to_alpha_sigma
@@ -121,6 +120,14 @@ def resume_config(resume: str | Path, **overrides) -> TrainConfig:
     return dataclasses.replace(saved, **overrides, resume=str(resume))
 
 
+def band_loss_weights(weights: list[float] | None, bands: int, channels: int) -> torch.Tensor:
+    """Per network channel loss weights ``[channels * bands]``: ``weights`` for the first bands of every
+    audio channel, 1 for the rest, scaled to a mean of 1 (so the loss keeps its size)."""
+    per_band = torch.ones(bands)
+    per_band[: len(weights or ())] = torch.tensor(weights or [], dtype=torch.float32)
+    return (per_band / per_band.mean()).repeat(channels)
+
+
 class _Run:
     """The mutable pieces of a run: network, EMA copy, optimizer, loss history, data."""
 
@@ -155,6 +162,7 @@ class _Run:
             self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
         self.rep = Representation(representation_config(dataclasses.asdict(cfg)))
         self.frames = self.rep.frames(cfg.sample_size, self.net.stride)
+        self.loss_weights = band_loss_weights(cfg.band_weights, cfg.hop, channels).to(self.device)
         self.use_labels = bool(self.net.config.num_classes) and self.data.labelled and cfg.class_cond is not False
         missing = [c for c in self.data.categories if c not in self.categories] if self.use_labels else []
         if missing:
@@ -261,7 +269,7 @@ class _Run:
             group["lr"] = cfg.lr * min(1.0, (step - self.warm_from + 1) / max(cfg.lr_warmup, 1))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda" and cfg.bf16):
             v = self.net(x * alpha + eps * sigma, t.to(self.device), class_labels)
-        loss = F.mse_loss(v.float(), eps * alpha - x * sigma)
+        loss = ((v.float() - (eps * alpha - x * sigma)).pow(2).mean(dim=(0, 2)) * self.loss_weights).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
         if cfg.grad_clip > 0:
