@@ -138,3 +138,26 @@ def test_band_weights_change_the_loss_and_may_change_on_resume(data, tmp_path):
     assert kept.band_weights == [8.0]
     changed = train(resume_config(tmp_path / "weighted", steps=3, band_weights=[2.0, 2.0]))
     assert read_state(changed.checkpoint)["ddbridge_train"]["config"]["band_weights"] == [2.0, 2.0]
+
+
+def test_a_fine_tune_keeps_or_changes_the_init_models_companding(data, tmp_path):
+    first = train(TrainConfig(out=str(tmp_path / "first"), data=str(data), steps=2, checkpoint_every=0, log_every=0,
+                              **SUBBAND))  # fmt: skip
+    scales = load_model(first.export).representation.config.band_scales
+    base = dict(data=str(data), init=str(first.export), steps=2, checkpoint_every=0, log_every=0)
+    kept = load_model(train(TrainConfig(out=str(tmp_path / "kept"), **base)).export).representation.config
+    assert (kept.kind, kept.mu, kept.band_scales) == ("pqmf", 255.0, scales)
+    changed = train(TrainConfig(out=str(tmp_path / "changed"), mu=1023.0, band_weights=[4.0, 2.0], **base))
+    rep = load_model(changed.export).representation.config
+    assert (rep.kind, rep.mu, rep.band_scales) == ("pqmf", 1023.0, scales)
+    assert np.isfinite(changed.losses).all()
+
+
+def test_band_weights_are_refused_for_a_waveform_init_model(data, tmp_path):
+    waveform = train(TrainConfig(out=str(tmp_path / "wave"), data=str(data), steps=1, checkpoint_every=0, log_every=0,
+                                 depth=3, channels="8", attn_layers=0, sample_size=4096, batch_size=2))  # fmt: skip
+    cfg = TrainConfig(out=str(tmp_path / "tuned"), data=str(data), init=str(waveform.export), steps=1,
+                      band_weights=[4.0])  # fmt: skip
+    with pytest.raises(BadRequest, match="waveform model"):
+        train(cfg)
+    assert not list((tmp_path / "tuned").glob("**/*.ckpt"))

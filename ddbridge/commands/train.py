@@ -70,7 +70,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     n.add_argument("--bands", type=int, help=f"sub-bands per audio channel (default: {D.bands})")
     n.add_argument(
-        "--mu", type=float, help="mu-law companding of each sub-band, 0 = off (default: 0; 255 keeps tails clean)"
+        "--mu",
+        type=float,
+        help="mu-law companding of each sub-band, 0 = off (default: --init's, else 0; 255 keeps tails clean); "
+        "with --init a new value re-compands the model's bands and the fine-tune adapts to it",
     )
     n.add_argument(
         "--band-weights",

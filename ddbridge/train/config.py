@@ -28,7 +28,8 @@ class TrainConfig:
     before the diffusion sees it (None: the ``init`` model's, else 1, as in the released models);
     quiet one-shots scaled up leave less residual noise. ``representation`` is the signal the network
     sees (``waveform``, or ``pqmf``/``patch`` sub-bands: ``bands`` per audio channel, each scaled by
-    its peak over the data, measured when the run starts, then mu-law companded with ``mu``; 0 = off).
+    its peak over the data, measured when the run starts, then mu-law companded with ``mu``; 0 = off;
+    None: the ``init`` model's, else 0; a fine-tune may change it, the network then adapts).
     ``band_weights`` weighs the loss of the first bands of every channel (the rest: 1; normalised to a
     mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live.
     ``augment`` varies pitch, tilt, gain and decay and chokes open hats into closed ones; ``balance``
@@ -53,7 +54,7 @@ class TrainConfig:
     audio_channels: int = 2
     representation: str = "waveform"
     bands: int = 16
-    mu: float = 0.0
+    mu: float | None = None
     band_scales: list[float] | None = None
     band_weights: list[float] | None = None
     augment: bool = False
@@ -105,7 +106,7 @@ class TrainConfig:
             ("audio_channels", self.audio_channels in (1, 2), "1 or 2"),
             ("representation", self.representation in REPRESENTATIONS, "one of " + ", ".join(REPRESENTATIONS)),
             ("bands", self.bands >= 2 and not self.bands & (self.bands - 1), "a power of two >= 2"),
-            ("mu", 0 <= self.mu <= 1e5, "in [0, 100000]"),
+            ("mu", self.mu is None or 0 <= self.mu <= 1e5, "in [0, 100000]"),
             ("threads", self.threads is None or self.threads >= 1, ">= 1"),
             ("log_every", self.log_every >= 0, ">= 0"),
             ("checkpoint_every", self.checkpoint_every >= 0, ">= 0"),
@@ -117,7 +118,7 @@ class TrainConfig:
         weights = self.band_weights or []
         rules.append(("band_weights", len(weights) <= self.bands and all(w > 0 for w in weights),
                       f"at most {self.bands} positive numbers (one per band)"))  # fmt: skip
-        if weights and self.hop == 1:
+        if weights and self.hop == 1 and not self.init:  # an init model's representation is checked on loading
             raise BadRequest("band-weights need a sub-band representation (pqmf or patch)")
         for name, ok, want in rules:
             if not ok:

@@ -162,6 +162,8 @@ class _Run:
             self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
         self.rep = Representation(representation_config(dataclasses.asdict(cfg)))
         self.frames = self.rep.frames(cfg.sample_size, self.net.stride)
+        if cfg.band_weights and cfg.hop == 1:
+            raise BadRequest(f"band-weights need a sub-band representation; '{cfg.init}' is a waveform model")
         self.loss_weights = band_loss_weights(cfg.band_weights, cfg.hop, channels).to(self.device)
         self.use_labels = bool(self.net.config.num_classes) and self.data.labelled and cfg.class_cond is not False
         missing = [c for c in self.data.categories if c not in self.categories] if self.use_labels else []
@@ -185,7 +187,8 @@ class _Run:
             scale = bundle.data_scale
             rep = bundle.representation.config
             cfg = dataclasses.replace(
-                cfg, representation=rep.kind, bands=rep.bands if rep.kind != "waveform" else cfg.bands, mu=rep.mu,
+                cfg, representation=rep.kind, bands=rep.bands if rep.kind != "waveform" else cfg.bands,
+                mu=rep.mu if cfg.mu is None else cfg.mu,
                 band_scales=list(rep.band_scales) or None, audio_channels=bundle.audio_channels,
             )  # fmt: skip
             sampler, steps = bundle.info.get("default_sampler"), bundle.info.get("default_steps")
