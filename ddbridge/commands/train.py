@@ -92,7 +92,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o = p.add_argument_group("optimisation")
     o.add_argument("--steps", type=int, help=f"total training steps (default: {D.steps})")
     o.add_argument("--batch-size", type=int, help=f"default: {D.batch_size}")
-    o.add_argument("--lr", type=float, help=f"AdamW learning rate (default: {D.lr})")
+    o.add_argument("--lr", type=float, help=f"AdamW learning rate, may change when resuming (default: {D.lr})")
     o.add_argument("--lr-warmup", type=int, help=f"linear warm-up steps (default: {D.lr_warmup})")
     o.add_argument("--weight-decay", type=float, help=f"default: {D.weight_decay}")
     o.add_argument("--ema-decay", type=float, help=f"EMA decay, warmed up from 0 (default: {D.ema_decay})")

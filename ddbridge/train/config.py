@@ -12,7 +12,7 @@ DEFAULT_SAMPLE_SIZE = 16384
 RUN_FIELDS = (
     "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
     "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
-    "augment", "balance", "band_weights",
+    "augment", "balance", "band_weights", "lr",
 )  # fmt: skip
 REPRESENTATIONS = ("waveform", "pqmf", "patch")
 
