@@ -7,7 +7,7 @@ import signal
 import sys
 
 from ddbridge.errors import BadRequest
-from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, REPRESENTATIONS, TrainConfig
+from ddbridge.train.config import DEFAULT_LR, DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, REPRESENTATIONS, TrainConfig
 
 D = TrainConfig(out="")
 
@@ -92,7 +92,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     o = p.add_argument_group("optimisation")
     o.add_argument("--steps", type=int, help=f"total training steps (default: {D.steps})")
     o.add_argument("--batch-size", type=int, help=f"default: {D.batch_size}")
-    o.add_argument("--lr", type=float, help=f"AdamW learning rate, may change when resuming (default: {D.lr})")
+    o.add_argument(
+        "--lr", type=float, help=f"AdamW learning rate (default: {DEFAULT_LR}, or the checkpoint's when resuming)"
+    )
     o.add_argument("--lr-warmup", type=int, help=f"linear warm-up steps (default: {D.lr_warmup})")
     o.add_argument("--weight-decay", type=float, help=f"default: {D.weight_decay}")
     o.add_argument("--ema-decay", type=float, help=f"EMA decay, warmed up from 0 (default: {D.ema_decay})")

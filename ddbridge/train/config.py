@@ -14,6 +14,9 @@ RUN_FIELDS = (
     "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
     "augment", "balance", "band_weights", "lr",
 )  # fmt: skip
+# Run settings that a resumed run keeps from its checkpoint unless they are given (None: not given).
+KEPT_UNLESS_GIVEN = ("band_weights", "lr")
+DEFAULT_LR = 2e-4
 REPRESENTATIONS = ("waveform", "pqmf", "patch")
 
 
@@ -31,7 +34,8 @@ class TrainConfig:
     its peak over the data, measured when the run starts, then mu-law companded with ``mu``; 0 = off;
     None: the ``init`` model's, else 0; a fine-tune may change it, the network then adapts).
     ``band_weights`` weighs the loss of the first bands of every channel (the rest: 1; normalised to a
-    mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live.
+    mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live. ``lr`` None
+    means ``DEFAULT_LR``; a resumed run keeps its checkpoint's ``lr`` and ``band_weights`` unless given.
     ``augment`` varies pitch, tilt, gain and decay and chokes open hats into closed ones; ``balance``
     draws every category equally often. ``default_sampler``/``default_steps``/``default_guidance``
     None mean the ``init`` model's sampler defaults, else the bundle defaults.
@@ -61,7 +65,7 @@ class TrainConfig:
     balance: bool = False
     steps: int = 10000
     batch_size: int = 8
-    lr: float = 2e-4
+    lr: float | None = None
     lr_warmup: int = 100
     weight_decay: float = 1e-2
     ema_decay: float = 0.999
@@ -91,7 +95,7 @@ class TrainConfig:
         rules = [
             ("steps", self.steps >= 1, ">= 1"),
             ("batch_size", self.batch_size >= 1, ">= 1"),
-            ("lr", self.lr > 0, "> 0"),
+            ("lr", self.lr is None or self.lr > 0, "> 0"),
             ("lr_warmup", self.lr_warmup >= 0, ">= 0"),
             ("weight_decay", self.weight_decay >= 0, ">= 0"),
             ("ema_decay", 0 <= self.ema_decay < 1, "in [0, 1)"),

@@ -42,7 +42,14 @@ from ddbridge.model.train_state import (
     representation_config,
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
-from ddbridge.train.config import DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, RUN_FIELDS, TrainConfig
+from ddbridge.train.config import (
+    DEFAULT_LR,
+    DEFAULT_SAMPLE_RATE,
+    DEFAULT_SAMPLE_SIZE,
+    KEPT_UNLESS_GIVEN,
+    RUN_FIELDS,
+    TrainConfig,
+)
 from ddbridge.train.data import AudioFolder, folder_categories
 from ddbridge.train.netinit import adapt_classes, new_network, parse_channels
 
@@ -136,9 +143,12 @@ class _Run:
         self.warm_from = 0
         self.demos: list[Path] = []
         state = read_state(latest_checkpoint(cfg.resume)) if cfg.resume else None
+        if state is None and cfg.lr is None:
+            cfg = dataclasses.replace(cfg, lr=DEFAULT_LR)
         if state is not None:
             saved = _saved_config(state)
             run_settings = {k: getattr(cfg, k) for k in RUN_FIELDS}
+            run_settings |= {k: getattr(saved, k) for k in KEPT_UNLESS_GIVEN if run_settings[k] is None}
             data, scale = cfg.data or saved.data, saved.data_scale or 1.0  # runs before data scales had 1
             cfg = dataclasses.replace(saved, **run_settings, data=data, resume=cfg.resume, data_scale=scale)
         if not cfg.data:
