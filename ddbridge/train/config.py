@@ -122,8 +122,6 @@ class TrainConfig:
         weights = self.band_weights or []
         rules.append(("band_weights", len(weights) <= self.bands and all(w > 0 for w in weights),
                       f"at most {self.bands} positive numbers (one per band)"))  # fmt: skip
-        if weights and self.hop == 1 and not self.init:  # an init model's representation is checked on loading
-            raise BadRequest("band-weights need a sub-band representation (pqmf or patch)")
         for name, ok, want in rules:
             if not ok:
                 raise BadRequest(f"{name.replace('_', '-')} must be {want}, got {getattr(self, name)}")

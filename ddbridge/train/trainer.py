@@ -172,8 +172,9 @@ class _Run:
             self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
         self.rep = Representation(representation_config(dataclasses.asdict(cfg)))
         self.frames = self.rep.frames(cfg.sample_size, self.net.stride)
-        if cfg.band_weights and cfg.hop == 1:
-            raise BadRequest(f"band-weights need a sub-band representation; '{cfg.init}' is a waveform model")
+        if cfg.band_weights and cfg.hop == 1:  # known only now: an init model brings its representation
+            source = f"'{cfg.init}' is a waveform model" if cfg.init else "the representation is waveform"
+            raise BadRequest(f"band-weights need a sub-band representation (pqmf or patch); {source}")
         self.loss_weights = band_loss_weights(cfg.band_weights, cfg.hop, channels).to(self.device)
         self.use_labels = bool(self.net.config.num_classes) and self.data.labelled and cfg.class_cond is not False
         missing = [c for c in self.data.categories if c not in self.categories] if self.use_labels else []
