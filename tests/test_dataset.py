@@ -194,6 +194,16 @@ def test_categories_from_keys_and_names():
     assert {n: name_category(n) for n in names} == names
 
 
+def test_the_brush_kit_plays_brushes_where_other_kits_have_a_clap(built):
+    root, _ = built
+    key = {r["path"]: r["origin"].rsplit(" key ", 1)[-1].split()[0] for r in _manifest(root)}
+    brush = {key[r["path"]]: r["category"] for r in _manifest(root) if r["kit"] == "brush"}
+    assert brush["38"] == brush["39"] == "snare"  # brush tap and brush slap
+    assert "40" not in brush  # the brush swirl is a sweep, not a hit
+    standard = [r for r in _manifest(root) if r["kit"] == "standard" and " key 39 " in r["origin"]]
+    assert [r["category"] for r in standard] == ["clap"]
+
+
 def test_one_recorded_kit_has_one_kit_id_under_its_two_names():
     assert kit_id("The Black Pearl 1.0") == kit_id("Black_Pearl_4pc") == "black-pearl"
     assert kit_id("TR-808") == "tr-808" and kit_id("Standard 1") == "standard-1"

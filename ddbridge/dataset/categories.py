@@ -29,10 +29,15 @@ GM_DRUM_KEYS: dict[int, str] = {
 # GS Orchestra kit: timpani on 41-53 (skipped), hi-hats on 27-29, castanets on 39.
 _ORCHESTRA_KEYS = {k: c for k, c in GM_DRUM_KEYS.items() if not 41 <= k <= 53}
 _ORCHESTRA_KEYS |= {27: "hat_closed", 28: "hat_closed", 29: "hat_open", 39: "perc"}
+# GS Brush kit: brushes on the snare on 38-40 (tap, slap, swirl), where other kits have a clap on 39;
+# the swirl is a sustained sweep, not a hit, and is skipped.
+_BRUSH_KEYS = {k: c for k, c in GM_DRUM_KEYS.items() if k != 40} | {39: "snare"}
 # AVL drum kits (avldrums.lv2 key map): 46 is a semi-open hat, 48 a hat swish (skipped), nothing above 61.
 _AVL_KEYS = {k: c for k, c in GM_DRUM_KEYS.items() if k <= 61 and k != 48} | {61: "perc"}
 
-KIT_KEYMAPS: dict[str, dict[int, str]] = {"gm": GM_DRUM_KEYS, "orchestra": _ORCHESTRA_KEYS, "avl": _AVL_KEYS}
+KIT_KEYMAPS: dict[str, dict[int, str]] = {
+    "gm": GM_DRUM_KEYS, "orchestra": _ORCHESTRA_KEYS, "brush": _BRUSH_KEYS, "avl": _AVL_KEYS,
+}  # fmt: skip
 
 # GM programs (0-based): 32-39 are the eight basses; plucked strings: nylon and steel guitar,
 # pizzicato strings, harp, banjo, koto; pitched drums: melodic tom, synth drum. Presets in the GS
@@ -44,7 +49,7 @@ MELODIC_BANKS = (0, 8, 16)
 
 
 def drum_keys(keymap: str) -> dict[int, str]:
-    """The key → category map of a kit layout (``gm``, ``orchestra`` or ``avl``)."""
+    """The key → category map of a kit layout (``gm``, ``orchestra``, ``brush`` or ``avl``)."""
     return KIT_KEYMAPS[keymap]
 
 

@@ -132,6 +132,12 @@ MELODIC = {
 }
 
 
+def gs_kit_layout(name: str) -> str:
+    """The key map of a GM/GS kit preset by its name: the Orchestra and Brush kits differ from ``gm``."""
+    lower = name.lower()
+    return "orchestra" if lower.startswith("orch") else "brush" if lower.startswith("brush") else "gm"
+
+
 def parts(source: Source, sf2: Path) -> list[Part]:
     """What to render from ``sf2``: every drum kit, and every bass, pluck or pitched-drum program it holds."""
     found = presets(sf2)
@@ -139,7 +145,7 @@ def parts(source: Source, sf2: Path) -> list[Part]:
         kits = [(p, drum_keys(source.keymap)) for p in found]
     else:
         gm = sorted((p for p in found if p.bank == 128 and GM_KITS.match(p.name)), key=lambda p: p.program)
-        kits = [(p, drum_keys("orchestra" if p.name.lower().startswith("orch") else "gm")) for p in gm]
+        kits = [(p, drum_keys(gs_kit_layout(p.name))) for p in gm]
     out = [Part(p, tuple((k, v) for k in sorted(keys) for v in DRUM_VELOCITIES), DRUM_HOLD, keys, False)
            for p, keys in kits]  # fmt: skip
     if source.keymap == "gm":
