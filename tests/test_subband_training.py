@@ -92,6 +92,39 @@ def test_balanced_batches_draw_categories_equally(tmp_path):
     assert float(np.mean(plain_labels == kick)) < 0.2
 
 
+def test_category_weights_draw_some_categories_more_often(tmp_path):
+    root = tmp_path / "drums"
+    write_dataset(root, 3, seed=0, categories=("kick", "snare", "clap"), sample_rate=8000, seconds=0.05)
+    weighted = AudioFolder(root, 8000, 512, category_weights={"clap": 2.0})
+    assert weighted.balance  # weights imply balanced draws
+    _, labels = weighted.batch(np.random.default_rng(1), 800)
+    share = {c: float(np.mean(labels == i)) for i, c in enumerate(weighted.categories)}
+    assert 0.42 < share["clap"] < 0.58 and 0.18 < share["kick"] < 0.32 and 0.18 < share["snare"] < 0.32, share
+    with pytest.raises(BadRequest, match="category weights name hat_open, which .* lacks"):
+        AudioFolder(root, 8000, 512, category_weights={"hat_open": 2.0})
+
+
+def test_category_weights_are_checked_kept_on_resume_and_may_change(data, tmp_path):
+    from ddbridge.cli import main
+
+    base = dict(out=str(tmp_path / "run"), data=str(data), steps=2, checkpoint_every=0, log_every=0, **SUBBAND)
+    with pytest.raises(BadRequest, match="category-weights must be positive"):
+        train(TrainConfig(**{**base, "category_weights": {"kick": 0.0}}))
+    with pytest.raises(BadRequest, match="category weights name clap"):
+        train(TrainConfig(**{**base, "category_weights": {"clap": 2.0}}))
+    assert not (tmp_path / "run").exists()
+    first = train(TrainConfig(**{**base, "category_weights": {"kick": 3.0}}))
+    assert read_state(first.checkpoint)["ddbridge_train"]["config"]["category_weights"] == {"kick": 3.0}
+    assert resume_config(tmp_path / "run", steps=3).category_weights == {"kick": 3.0}
+    changed = train(resume_config(tmp_path / "run", steps=3, category_weights={"hat_open": 2.0}))
+    assert read_state(changed.checkpoint)["ddbridge_train"]["config"]["category_weights"] == {"hat_open": 2.0}
+    for bad in ("clap", "clap=x", "=2", "clap=2,"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["train", "--out", str(tmp_path / "cli"), "--data", str(data), "--category-weights", bad])
+        assert exit_.value.code == 2
+    assert not (tmp_path / "cli").exists()
+
+
 def test_a_slim_checkpoint_resumes_from_its_ema_weights(data, tmp_path):
     from ddbridge.cli import main
 

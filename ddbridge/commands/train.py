@@ -89,6 +89,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "runs past the window",
     )
     o_aug.add_argument("--balance", action="store_true", help="draw every category equally often")
+    o_aug.add_argument(
+        "--category-weights",
+        type=_named_floats,
+        help="draw some categories more often than others, e.g. clap=2,tom=1.5 (the rest: 1; implies "
+        "--balance); may change when resuming",
+    )
     o = p.add_argument_group("optimisation")
     o.add_argument("--steps", type=int, help=f"total training steps (default: {D.steps})")
     o.add_argument("--batch-size", type=int, help=f"default: {D.batch_size}")
@@ -207,6 +213,20 @@ class _Reporter:
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+
+
+def _named_floats(text: str) -> dict[str, float]:
+    """``clap=2,tom=1.5`` -> ``{"clap": 2.0, "tom": 1.5}`` (argparse type: a malformed list is a usage error)."""
+    weights = {}
+    for part in text.split(","):
+        name, _, value = part.partition("=")
+        try:
+            weights[name.strip()] = float(value)
+        except ValueError:
+            name = ""
+        if not name.strip():
+            raise argparse.ArgumentTypeError(f"expected comma-separated name=number pairs, e.g. clap=2; got {text!r}")
+    return weights
 
 
 def _floats(text: str) -> list[float]:

@@ -12,10 +12,10 @@ DEFAULT_SAMPLE_SIZE = 16384
 RUN_FIELDS = (
     "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
     "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
-    "augment", "balance", "band_weights", "lr",
+    "augment", "balance", "category_weights", "band_weights", "lr",
 )  # fmt: skip
 # Run settings that a resumed run keeps from its checkpoint unless they are given (None: not given).
-KEPT_UNLESS_GIVEN = ("band_weights", "lr")
+KEPT_UNLESS_GIVEN = ("band_weights", "category_weights", "lr")
 DEFAULT_LR = 2e-4
 REPRESENTATIONS = ("waveform", "pqmf", "patch")
 
@@ -37,7 +37,8 @@ class TrainConfig:
     mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live. ``lr`` None
     means ``DEFAULT_LR``; a resumed run keeps its checkpoint's ``lr`` and ``band_weights`` unless given.
     ``augment`` varies pitch, tilt, gain and decay and chokes open hats into closed ones; ``balance``
-    draws every category equally often. ``default_sampler``/``default_steps``/``default_guidance``
+    draws every category equally often, or as often as ``category_weights`` says (unnamed ones: 1;
+    weights imply ``balance``; kept on resume unless given). ``default_sampler``/``default_steps``/``default_guidance``
     None mean the ``init`` model's sampler defaults, else the bundle defaults.
     """
 
@@ -63,6 +64,7 @@ class TrainConfig:
     band_weights: list[float] | None = None
     augment: bool = False
     balance: bool = False
+    category_weights: dict[str, float] | None = None
     steps: int = 10000
     batch_size: int = 8
     lr: float | None = None
@@ -122,6 +124,8 @@ class TrainConfig:
         weights = self.band_weights or []
         rules.append(("band_weights", len(weights) <= self.bands and all(w > 0 for w in weights),
                       f"at most {self.bands} positive numbers (one per band)"))  # fmt: skip
+        rules.append(("category_weights", all(w > 0 for w in (self.category_weights or {}).values()),
+                      "positive numbers, e.g. clap=2"))  # fmt: skip
         for name, ok, want in rules:
             if not ok:
                 raise BadRequest(f"{name.replace('_', '-')} must be {want}, got {getattr(self, name)}")

@@ -8,6 +8,7 @@ with a caller-supplied ``numpy`` generator, so a training step's batch depends o
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from pathlib import Path
 
 import numpy as np
@@ -58,7 +59,8 @@ class AudioFolder:
     gets a random gain in ``gain_db`` and, with ``flip_polarity``, a 50 % polarity flip.
     ``augment`` (one-shots) adds pitch, tilt and decay variations (:mod:`ddbridge.train.augment`),
     closes open hats into some of the closed hats, and fades whatever would run past the window so
-    every item ends in silence. ``balance`` draws each category equally often.
+    every item ends in silence. ``balance`` draws each category equally often, or in proportion to
+    ``category_weights`` (categories not named weigh 1; weights imply ``balance``).
     """
 
     def __init__(
@@ -75,11 +77,12 @@ class AudioFolder:
         flip_polarity: bool = True,
         augment: bool = False,
         balance: bool = False,
+        category_weights: Mapping[str, float] | None = None,
     ) -> None:
         self.root = Path(root)
         self.sample_rate, self.sample_size, self.channels = int(sample_rate), int(sample_size), int(channels)
         self.one_shot, self.gain_db, self.flip_polarity = one_shot, gain_db, flip_polarity
-        self.augment, self.balance = augment and one_shot, balance
+        self.augment, self.balance = augment and one_shot, balance or bool(category_weights)
         # Pitched down by up to 3 semitones a clip plays 19 % longer: keep what may then fall in the window.
         self.keep_samples = int(self.sample_size * (1.2 if self.augment else 1.0))
         self.max_offset = int(sample_rate * max_offset_ms / 1000)
@@ -111,6 +114,18 @@ class AudioFolder:
             [self.categories.index(n) for n in names] if labelled else [UNLABELLED] * len(self.files), dtype=np.int64
         )
         self.by_label = {int(c): np.flatnonzero(self.labels == c) for c in np.unique(self.labels)}
+        self.draw = self._draw_shares(category_weights or {})
+
+    def _draw_shares(self, weights: Mapping[str, float]) -> np.ndarray:
+        """How often each category is drawn when balancing: ``weights`` (default 1) normalised to sum 1."""
+        unknown = sorted(set(weights) - set(self.categories))
+        if unknown:
+            raise BadRequest(
+                f"category weights name {', '.join(unknown)}, which '{self.root}' lacks "
+                f"(its categories: {', '.join(self.categories) or 'none: the files are not in category folders'})"
+            )
+        shares = np.array([float(weights.get(c, 1.0)) for c in self.categories])
+        return shares / shares.sum() if len(shares) else shares
 
     def __len__(self) -> int:
         return len(self.clips)
@@ -171,7 +186,7 @@ class AudioFolder:
     def batch(self, rng: np.random.Generator, size: int) -> tuple[np.ndarray, np.ndarray]:
         """``size`` random items (with replacement): audio ``[size, channels, sample_size]`` and labels ``[size]``."""
         if self.balance and self.labelled:
-            groups = [self.by_label[int(c)] for c in rng.integers(0, len(self.categories), size)]
+            groups = [self.by_label[int(c)] for c in rng.choice(len(self.categories), size, p=self.draw)]
             idx = np.array([g[rng.integers(len(g))] for g in groups])
         else:
             idx = rng.integers(0, len(self.clips), size)

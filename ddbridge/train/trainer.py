@@ -166,6 +166,7 @@ class _Run:
         self.data = AudioFolder(
             cfg.data, cfg.sample_rate, cfg.sample_size, channels,
             one_shot=not cfg.random_crop, augment=cfg.augment, balance=cfg.balance,
+            category_weights=cfg.category_weights,
         )  # fmt: skip
         if cfg.hop > 1 and not cfg.band_scales:
             scales = measure_band_scales(representation_config(dataclasses.asdict(cfg)), self.data.windows())
