@@ -1,9 +1,10 @@
 """Whether a pool candidate is on-category with a clean tail: the shipped judge's verdict on raw model output.
 
 The category is read as ``ddbridge eval --reference --finish`` reads it: DC removed and
-resampled to the judge's rate, window kept. The tail is the raw output's (its mean removed, so
-that a constant offset does not count) from 100 to 50 ms before the end, since the file's fade-out
-would hide a hiss there; kicks, snares, claps and closed hats must end below ``SILENT_DB`` re peak.
+resampled to the judge's rate, window kept. The tail is the raw output's from 100 to 50 ms before
+the end, since the file's fade-out would hide a hiss there, less its own mean, so that a constant
+offset does not count (the mean of the whole window would: a kick's body leaves one of about
+-60 dB); kicks, snares, claps and closed hats must end below ``SILENT_DB`` re peak.
 """
 
 from __future__ import annotations
@@ -52,7 +53,7 @@ class PoolCheck:
         heard = audio_ops.finish(raw, sample_rate, self.judge.rate, normalize=None, trim_silence=False, fade_out_ms=0)
         p = self.judge.classify(heard.T, self.judge.rate)
         top = self.judge.categories[int(p.argmax())]
-        tail = tail_db(raw - raw.mean(axis=-1, keepdims=True), sample_rate)
+        tail = tail_db(raw, sample_rate, ignore_offset=True)
         excess = max(0.0, tail - SILENT_DB) if category in SHORT else 0.0
         probability = float(p[self.judge.categories.index(category)])
         return Verdict(top == category and excess == 0.0, top, probability, tail, probability - TAIL_PENALTY * excess)

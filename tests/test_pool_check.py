@@ -105,6 +105,13 @@ def test_verdicts_reject_off_category_and_hissy_candidates(check, hits):
     assert not wrong.accepted and wrong.top == "snare" and wrong.score < good.score
     hissy = check.verdict(_hissy(kick), RATE, "kick")
     assert not hissy.accepted and hissy.top == "kick" and -50 < hissy.tail_db < -40
+    # A constant offset is not a tail, nor is the offset that a kick's lopsided body gives the whole window.
+    offset = check.verdict(kick + 0.01 * np.abs(kick).max(), RATE, "kick")
+    assert offset.accepted and offset.tail_db == pytest.approx(good.tail_db, abs=0.5)
+    t = np.arange(kick.shape[-1]) / RATE
+    thump = (np.sin(2 * np.pi * 50 * t) + 0.6) * np.exp(-t / 0.04) * (t < 0.5)  # lopsided, silent from 0.5 s
+    assert abs(thump.mean()) > 1e-3 * np.abs(thump).max()  # the whole window's mean is above -60 dB
+    assert check.verdict(thump[None].astype(np.float32), RATE, "kick").tail_db < -100
     # Toms may ring: only the category counts for them.
     assert check.verdict(_hissy(hits["tom"][0]), RATE, "tom").accepted
 

@@ -18,12 +18,15 @@ def _db(ratio: float) -> float:
     return max(10 * np.log10(ratio), FLOOR_DB) if ratio > 0 else FLOOR_DB
 
 
-def tail_db(audio: np.ndarray, sample_rate: int) -> float:
-    """RMS level of the tail (see ``TAIL_WINDOW_S``) relative to the peak sample, in dB."""
+def tail_db(audio: np.ndarray, sample_rate: int, ignore_offset: bool = False) -> float:
+    """RMS level of the tail (see ``TAIL_WINDOW_S``) relative to the peak sample, in dB; with
+    ``ignore_offset``, of the tail less its own mean, so that a constant offset does not count."""
     x = _mono(audio)
     peak = float(np.abs(x).max(initial=0.0))
     start, stop = (len(x) - int(round(s * sample_rate)) for s in TAIL_WINDOW_S)
     tail = x[max(0, start) : max(1, stop)]
+    if ignore_offset:
+        tail = tail - tail.mean()
     return _db(float(np.mean(tail**2)) / peak**2) if peak > 0 else FLOOR_DB
 
 
