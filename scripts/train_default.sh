@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Train, or continue training, the default drum model: 44.1 kHz mono, 16-band PQMF, mu-law 1023.
 #
-#   bash scripts/train_default.sh [STEPS]      # default STEPS: 60000 in all
+#   bash scripts/train_default.sh [STEPS [TRAIN OPTIONS]]   # default STEPS: 60000 in all
 #
+# TRAIN OPTIONS go to `ddbridge train` as they are, e.g. `--lr 1e-4` or `--category-weights clap=3`
+# to change a resumed run (see `ddbridge train --help`: what may change when resuming).
 # Builds its data on first use into $DATA (real drums from Debian packages: `ddbridge data build`,
 # plus procedural ones: `ddbridge synth`). Resumable: run it again and it continues from the newest
 # checkpoint in $RUN, else from the one kept in the repository (training/default2.ckpt), else from
@@ -53,7 +55,7 @@ training = model["info"]["training"]
 # This machine's paths mean nothing to a user: say what the data and the starting point were.
 training["data"] = (
     "scripts/train_default.sh: `ddbridge data build` (permissive real hits from Debian packages, see NOTICE) "
-    "and 250 `ddbridge synth` hits per category, augmented and balanced"
+    "and 250 `ddbridge synth` hits per category, augmented and category-balanced (bench/RESULTS.md: the weights by stage)"
 )
 if training.get("init"):
     training["init"] = "an earlier stage of the same recipe (bench/RESULTS.md, second-generation default model)"
@@ -90,6 +92,11 @@ EOF
     exit 0
 fi
 STEPS=${1:-60000}
+shift $(( $# > 0 ? 1 : 0 ))
+if [[ ! "$STEPS" =~ ^[0-9]+$ ]]; then
+    echo "usage: bash scripts/train_default.sh [STEPS [TRAIN OPTIONS]]: STEPS must be a number, got '$STEPS'" >&2
+    exit 2
+fi
 
 # The data: one folder per category, real and procedural hits side by side (links, no copies).
 if [[ ! -d "$DATA/mix" ]]; then
@@ -113,12 +120,12 @@ fi
 run_settings=(--data "$DATA/mix" --out "$RUN" --steps "$STEPS" --threads "${THREADS:-2}" --log-every 50
     --checkpoint-every 250 --keep-checkpoints 3)
 if [[ -n "$(newest)" ]]; then
-    exec "$PY" -m ddbridge train --resume "${run_settings[@]}"
+    exec "$PY" -m ddbridge train --resume "${run_settings[@]}" "$@"
 elif [[ -f "$KEPT" ]]; then
-    exec "$PY" -m ddbridge train --resume "$KEPT" "${run_settings[@]}"
+    exec "$PY" -m ddbridge train --resume "$KEPT" "${run_settings[@]}" "$@"
 fi
 exec "$PY" -m ddbridge train "${run_settings[@]}" --name default \
     --representation pqmf --bands 16 --mu 1023 --audio-channels 1 --sample-rate 44100 --sample-size 44544 \
     --depth 6 --channels 32,32,64,64,128,128 --attn-layers 2 --band-weights 4,2 \
-    --batch-size 8 --lr 3e-4 --lr-warmup 500 --augment --balance \
-    --default-sampler dpmpp-2m --default-steps 8 --default-guidance 3
+    --batch-size 8 --lr 3e-4 --lr-warmup 500 --augment --category-weights clap=3 \
+    --default-sampler euler-ancestral --default-steps 8 --default-guidance 3 "$@"
