@@ -221,11 +221,12 @@ def _named_floats(text: str) -> dict[str, float]:
     for part in text.split(","):
         name, _, value = part.partition("=")
         try:
-            weights[name.strip()] = float(value)
+            number = float(value)
         except ValueError:
-            name = ""
-        if not name.strip():
+            number = None
+        if not name.strip() or number is None:
             raise argparse.ArgumentTypeError(f"expected comma-separated name=number pairs, e.g. clap=2; got {text!r}")
+        weights[name.strip()] = number
     return weights
 
 
