@@ -35,11 +35,12 @@ class TrainConfig:
     None: the ``init`` model's, else 0; a fine-tune may change it, the network then adapts).
     ``band_weights`` weighs the loss of the first bands of every channel (the rest: 1; normalised to a
     mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live. ``lr`` None
-    means ``DEFAULT_LR``; a resumed run keeps its checkpoint's ``lr`` and ``band_weights`` unless given.
-    ``augment`` varies pitch, tilt, gain and decay and chokes open hats into closed ones; ``balance``
-    draws every category equally often, or as often as ``category_weights`` says (unnamed ones: 1;
-    weights imply ``balance``; kept on resume unless given). ``default_sampler``/``default_steps``/``default_guidance``
-    None mean the ``init`` model's sampler defaults, else the bundle defaults.
+    means ``DEFAULT_LR``. ``augment`` varies pitch, tilt, gain and decay and chokes open hats into
+    closed ones; ``balance`` draws every category equally often, or as often as ``category_weights``
+    says (unnamed ones: 1; weights imply ``balance``). A resumed run keeps its checkpoint's
+    ``KEPT_UNLESS_GIVEN`` (``lr``, ``band_weights``, ``category_weights``) unless they are given.
+    ``default_sampler``/``default_steps``/``default_guidance`` None mean the ``init`` model's sampler
+    defaults, else the bundle defaults.
     """
 
     out: str
