@@ -21,7 +21,7 @@ import threading
 import time
 from pathlib import Path
 
-from ddbridge.client import Client
+from ddbridge.client.connection import Client
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -14,9 +14,9 @@ import time
 
 import torch
 
+from ddbridge.daemon.pool_check import PoolCheck
 from ddbridge.diffusion import tasks
 from ddbridge.model.checkpoints import load_model
-from ddbridge.pool_check import PoolCheck
 
 
 def main() -> None:

@@ -8,7 +8,7 @@ import pkgutil
 import sys
 
 from ddbridge import __version__, commands
-from ddbridge.errors import DDBridgeError
+from ddbridge.protocol.errors import DDBridgeError
 
 
 def build_parser() -> argparse.ArgumentParser:

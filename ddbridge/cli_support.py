@@ -9,9 +9,10 @@ import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from ddbridge.errors import BadRequest, PathRefused, Unavailable
+from ddbridge.model.device import pick_device
+from ddbridge.protocol.errors import BadRequest, PathRefused
 
-DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"  # ddbridge.client.DEFAULT_ENDPOINT, not imported here: it loads zmq
+DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"  # client.connection.DEFAULT_ENDPOINT, not imported here: it loads zmq
 
 SEED_LIMIT = 2**32
 
@@ -47,21 +48,6 @@ def add_render_options(parser: argparse.ArgumentParser) -> None:
     d.add_argument(
         "--timeout", type=float, default=5.0, help="seconds to wait for the daemon to answer at all (default: 5)"
     )
-
-
-def pick_device(name: str) -> str:
-    """``auto`` means the first CUDA GPU when there is one, else the CPU; a named device must exist."""
-    import torch
-
-    if name == "auto":
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        device = torch.device(name)
-    except RuntimeError:
-        raise BadRequest(f"unknown device '{name}'; use cpu, cuda, cuda:N or auto") from None
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise Unavailable(f"device '{name}' asked for, but no CUDA GPU is available")
-    return name
 
 
 def out_dir(path: str) -> Path:
@@ -134,7 +120,7 @@ def normalize_mode(name: str) -> str | None:
 
 def prepare_output(args: argparse.Namespace) -> Path:
     """Check the output options and create the output folder, before any slow work; return the folder."""
-    from ddbridge import render
+    from ddbridge.sound import render
 
     if args.bit_depth not in render.SUBTYPES:
         raise BadRequest(f"--bit-depth must be 16, 24 or 32, got {args.bit_depth}")
@@ -160,7 +146,7 @@ def write_results(
 
     ``metadata`` goes with every file, ``per_item[i]`` with file i only.
     """
-    from ddbridge import audio, render
+    from ddbridge.sound import audio, render
 
     mode = normalize_mode(args.normalize)
     choice = bundle.resolve_category(args.category)

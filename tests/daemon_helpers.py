@@ -14,7 +14,7 @@ from pathlib import Path
 
 from tiny_models import tiny_bundle
 
-from ddbridge.client import Client
+from ddbridge.client.connection import Client
 from ddbridge.model.checkpoints import save_model
 
 REPO = Path(__file__).resolve().parent.parent

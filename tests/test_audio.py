@@ -1,4 +1,4 @@
-"""Audio finishing and loading (ddbridge.audio)."""
+"""Audio finishing and loading (ddbridge.sound.audio)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,8 @@ import pytest
 import soundfile as sf
 import torch
 
-from ddbridge import audio
-from ddbridge.errors import BadAudio, BadRequest
+from ddbridge.protocol.errors import BadAudio, BadRequest
+from ddbridge.sound import audio
 
 RATE = 48000
 

@@ -13,11 +13,12 @@ import torch
 from daemon_helpers import SAMPLE_RATE, DaemonProcess, build_tiny_model
 from tiny_models import tiny_bundle
 
+from ddbridge.categories import CATEGORY_ALIASES
 from ddbridge.cli import main
 from ddbridge.diffusion import tasks
-from ddbridge.errors import BadRequest
-from ddbridge.model.bundle import CATEGORY_ALIASES, CategoryChoice, ModelBundle, resolve_category
-from ddbridge.render import read_metadata
+from ddbridge.model.bundle import CategoryChoice, ModelBundle, resolve_category
+from ddbridge.protocol.errors import BadRequest
+from ddbridge.sound.render import read_metadata
 from ddbridge.train.synth import CATEGORIES as DRUMS
 
 CLIENT_MENU = ("kick", "snare", "hat", "clap", "perc", "bass", "loop")  # the REAPER and Max for Live menus

@@ -10,7 +10,6 @@ import pytest
 import torch
 
 from ddbridge.cli import main
-from ddbridge.errors import ModelLoadError, PathRefused
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import (
     diffusers_config_for,
@@ -20,6 +19,7 @@ from ddbridge.model.checkpoints import (
     unet_to_diffusers_state_dict,
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
+from ddbridge.protocol.errors import ModelLoadError, PathRefused
 
 # Smallest shape diffusers can hold: attention levels need >= 32 channels and an unchanged width.
 DIFFUSERS_TINY = UNetConfig(io_channels=2, depth=6, channels=(8, 16, 32, 32, 32, 32), n_attn_layers=1)

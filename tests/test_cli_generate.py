@@ -14,7 +14,7 @@ from tiny_models import tiny_bundle
 
 from ddbridge.cli import main
 from ddbridge.model.checkpoints import save_model
-from ddbridge.render import read_metadata
+from ddbridge.sound.render import read_metadata
 
 RATE = 8000
 

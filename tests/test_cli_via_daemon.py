@@ -14,7 +14,7 @@ import soundfile as sf
 from daemon_helpers import SAMPLE_RATE, DaemonProcess, build_tiny_model, free_port
 
 from ddbridge.cli import main
-from ddbridge.render import read_metadata
+from ddbridge.sound.render import read_metadata
 
 NOT_RUNNING = "ddbridge: error: ddbridge is not running; start it with `ddbridge serve`"
 

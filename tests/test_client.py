@@ -12,8 +12,8 @@ import pytest
 import zmq
 from daemon_helpers import REPO, free_port
 
-from ddbridge.client import Client
-from ddbridge.errors import PathRefused, Unavailable
+from ddbridge.client.connection import Client
+from ddbridge.protocol.errors import PathRefused, Unavailable
 
 
 class Router:
@@ -122,7 +122,8 @@ def test_cli_request_without_a_daemon_prints_one_line():
 
 def test_clients_and_front_ends_never_import_torch():
     code = (
-        "import sys, ddbridge.client, ddbridge.protocol, ddbridge.frontends.zmq, ddbridge.frontends.osc, "
+        "import sys, ddbridge.client.connection, ddbridge.client.delivery, ddbridge.client.via_daemon, "
+        "ddbridge.protocol.messages, ddbridge.protocol.published, ddbridge.frontends.zmq, ddbridge.frontends.osc, "
         "ddbridge.commands.request; print('torch' in sys.modules)"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=REPO, timeout=60)

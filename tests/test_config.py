@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ddbridge.config import load_config
-from ddbridge.errors import BadRequest
+from ddbridge.daemon.config import load_config
+from ddbridge.protocol.errors import BadRequest
 
 
 def test_file_values_then_flag_overrides(tmp_path):

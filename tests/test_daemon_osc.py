@@ -18,7 +18,7 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
 from ddbridge.frontends.osc import DROP_NOTE_INTERVAL_S
-from ddbridge.protocol_schema import ERROR_REPLY, reply_schema
+from ddbridge.protocol.schema import ERROR_REPLY, reply_schema
 
 
 class OscPeer:

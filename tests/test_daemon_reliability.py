@@ -18,11 +18,12 @@ from hypothesis import strategies as st
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 
-from ddbridge.errors import BadRequest
 from ddbridge.frontends.zmq import MAX_FRAME_BYTES
 from ddbridge.model.bundle import resolve_category
-from ddbridge.protocol import MAX_MESSAGE_BYTES
-from ddbridge.protocol_schema import ERROR_CODES, OPS, OSC_REQUESTS
+from ddbridge.protocol.errors import BadRequest
+from ddbridge.protocol.messages import MAX_MESSAGE_BYTES
+from ddbridge.protocol.osc_map import OSC_REQUESTS
+from ddbridge.protocol.schema import ERROR_CODES, OPS
 
 FUZZ = settings(
     max_examples=60,

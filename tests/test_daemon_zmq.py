@@ -17,10 +17,10 @@ import zmq
 from daemon_helpers import SAMPLE_RATE, DaemonProcess, build_tiny_model, vector_variables
 from protocol_vectors import run as run_vectors
 
-from ddbridge.client import Events
-from ddbridge.errors import Cancelled
-from ddbridge.protocol_schema import ERROR_REPLY, EVENT_SCHEMAS, reply_schema
-from ddbridge.render import read_metadata
+from ddbridge.client.connection import Events
+from ddbridge.protocol.errors import Cancelled
+from ddbridge.protocol.schema import ERROR_REPLY, EVENT_SCHEMAS, reply_schema
+from ddbridge.sound.render import read_metadata
 
 
 @pytest.fixture(scope="module")

@@ -12,14 +12,15 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from ddbridge.categories import CATEGORIES
 from ddbridge.cli import main
 from ddbridge.dataset import hits
 from ddbridge.dataset.build import build
-from ddbridge.dataset.categories import CATEGORIES, GM_DRUM_KEYS, name_category
+from ddbridge.dataset.categories import GM_DRUM_KEYS, name_category
 from ddbridge.dataset.dedupe import Deduper
 from ddbridge.dataset.output import EVAL_ONLY, eval_only_text
 from ddbridge.dataset.sources import SOURCES, kit_id
-from ddbridge.errors import BadRequest, PathRefused
+from ddbridge.protocol.errors import BadRequest, PathRefused
 from ddbridge.train.data import AudioFolder
 
 RATE = hits.SAMPLE_RATE

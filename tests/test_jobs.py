@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from ddbridge.errors import Busy, Cancelled, DDBridgeError, Unavailable
-from ddbridge.jobs import Job, JobQueue, Worker
+from ddbridge.daemon.jobs import Job, JobQueue, Worker
+from ddbridge.protocol.errors import Busy, Cancelled, DDBridgeError, Unavailable
 
 
 def test_priority_then_arrival_order():

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from daemon_helpers import CATEGORIES, REPO, DaemonProcess, build_tiny_model, vector_variables
 
-from ddbridge.remote import create_keys
+from ddbridge.protocol.remote import create_keys
 
 M4L_TESTS = REPO / "max_for_live" / "tests"
 MIN_NODE = 18  # node:test and --test-reporter

@@ -17,10 +17,10 @@ import soundfile as sf
 from daemon_helpers import SAMPLE_RATE, DaemonProcess, build_tiny_model
 from jack_helpers import Recorder, connect, midi_ports, ports
 
-from ddbridge import render
-from ddbridge.config import load_config
-from ddbridge.errors import BadRequest, Unavailable
+from ddbridge.daemon.config import load_config
 from ddbridge.frontends.audition import Audition
+from ddbridge.protocol.errors import BadRequest, Unavailable
+from ddbridge.sound import render
 
 jack = jack_helpers.jack  # one JACK server for the whole session
 KICK, SNARE, KEEP_NOTE, KEEP_CC = 36, 38, 51, 20

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from ddbridge.errors import PathRefused
-from ddbridge.outputs import Outputs
+from ddbridge.daemon.outputs import Outputs
+from ddbridge.protocol.errors import PathRefused
 
 
 @pytest.fixture

@@ -11,9 +11,9 @@ from pathlib import Path
 import pytest
 from daemon_helpers import build_tiny_model
 
-from ddbridge.errors import BadRequest
 from ddbridge.packs.builder import PackBuilder, local_backend
 from ddbridge.packs.spec import parse_spec
+from ddbridge.protocol.errors import BadRequest
 
 CREATED = re.compile(rb'"created": ?"[^"]*"')
 
@@ -75,7 +75,7 @@ def test_a_pack_is_foldered_with_a_manifest_and_licence(local_pack):
 def test_sounds_are_loudness_matched(local_pack):
     import soundfile as sf
 
-    from ddbridge.audio import loudness
+    from ddbridge.sound.audio import loudness
 
     for path in local_pack.glob("Kick/*.wav"):
         audio = sf.read(path)[0].T

@@ -15,11 +15,11 @@ import pytest
 from daemon_helpers import DaemonProcess, build_tiny_model
 
 from ddbridge.cli import main
-from ddbridge.engine import Work
-from ddbridge.errors import BadRequest
-from ddbridge.pool import GIVE_UP, TRIES, Pool
-from ddbridge.pool_check import PoolCheck
-from ddbridge.protocol_schema import reply_schema
+from ddbridge.daemon.engine import Work
+from ddbridge.daemon.pool import GIVE_UP, TRIES, Pool
+from ddbridge.daemon.pool_check import PoolCheck
+from ddbridge.protocol.errors import BadRequest
+from ddbridge.protocol.schema import reply_schema
 from ddbridge.train.judge_file import DEFAULT_JUDGE, load_judge, save_judge, score_folder
 from ddbridge.train.reference import load_reference
 

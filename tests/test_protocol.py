@@ -13,16 +13,17 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from protocol_vectors import VECTORS, load, substitute
 
-from ddbridge import protocol
-from ddbridge.errors import BadAudio, BadRequest, DDBridgeError, PathRefused
-from ddbridge.protocol_schema import ERROR_CODES, OPS, REQUEST_SCHEMAS, published_files
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadAudio, BadRequest, DDBridgeError, PathRefused
+from ddbridge.protocol.published import published_files
+from ddbridge.protocol.schema import ERROR_CODES, OPS, REQUEST_SCHEMAS
 
 PROTOCOL_DIR = Path(__file__).resolve().parent.parent / "plugin_protocol"
 UPDATE = os.environ.get("DDBRIDGE_UPDATE_PROTOCOL") == "1"
 
 
 def test_published_files_match_the_rules_the_daemon_uses():
-    """plugin_protocol/ is generated from ddbridge.protocol_schema (DDBRIDGE_UPDATE_PROTOCOL=1 rewrites it)."""
+    """plugin_protocol/ is generated from ddbridge.protocol (DDBRIDGE_UPDATE_PROTOCOL=1 rewrites it)."""
     stale = []
     for relative, document in published_files().items():
         path = PROTOCOL_DIR / relative
@@ -81,7 +82,7 @@ def request_like(draw) -> dict:
 def test_validator_agrees_with_jsonschema(request):
     expected = jsonschema.Draft202012Validator(REQUEST_SCHEMAS[request["op"]]).is_valid(request)
     try:
-        protocol.validate_request(request)
+        messages.validate_request(request)
         accepted = True
     except BadRequest:
         accepted = False
@@ -104,18 +105,18 @@ def test_validator_agrees_with_jsonschema(request):
         ({"id": "a", "op": "generate", "bit_depth": 20}, "field 'bit_depth': must be one of 16, 24, 32; got 20"),
         ({"id": "a", "op": "interpolate", "source_a": "/a", "source_b": "/b", "positions": [0.5, 2]}, "positions[1]"),
         ({"id": "a", "op": "generate", "out_dir": "/a", "project_dir": "/b"}, "give only one of out_dir, project_dir"),
-        (protocol.parse('{"id": "a", "op": "generate", "seconds": 1e400}'), "field 'seconds': must be a finite number"),
-        (protocol.parse('{"id": "a", "op": "generate", "count": -1e400}'), "field 'count': must be a finite number"),
+        (messages.parse('{"id": "a", "op": "generate", "seconds": 1e400}'), "field 'seconds': must be a finite number"),
+        (messages.parse('{"id": "a", "op": "generate", "count": -1e400}'), "field 'count': must be a finite number"),
         ({"id": "a", "op": "variate", "source": "/a", "strength": float("nan")}, "field 'strength': must be a finite"),
     ],
 )
 def test_validation_messages_name_the_problem(request_, words):
     with pytest.raises(BadRequest, match=re.escape(words)):
-        protocol.validate_request(request_)
+        messages.validate_request(request_)
 
 
 def test_parse_refuses_what_is_not_strict_json():
-    assert protocol.parse(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
+    assert messages.parse(b'{"a": [1, 2.5, "x"]}') == {"a": [1, 2.5, "x"]}
     for raw, words in [
         (b'{"a": NaN}', "not valid JSON"),
         (b'{"a": Infinity}', "not valid JSON"),
@@ -125,18 +126,18 @@ def test_parse_refuses_what_is_not_strict_json():
         (b"", "not valid JSON"),
     ]:
         with pytest.raises(BadRequest, match=re.escape(words)):
-            protocol.parse(raw)
+            messages.parse(raw)
 
 
 def test_replies_and_errors_round_trip():
-    reply = protocol.error_reply("r1", PathRefused("no"))
+    reply = messages.error_reply("r1", PathRefused("no"))
     jsonschema.validate(reply, {**json.loads((PROTOCOL_DIR / "schemas" / "reply.generate.json").read_text())})
     assert reply == {"v": 1, "id": "r1", "ok": False, "error": {"code": "path_refused", "message": "no"}}
-    error = protocol.error_from_body(reply["error"])
+    error = messages.error_from_body(reply["error"])
     assert isinstance(error, PathRefused) and str(error) == "no"
-    assert type(protocol.error_from_body({"code": "bad_audio", "message": "m"})) is BadAudio
-    assert type(protocol.error_from_body({"code": "???", "message": "m"})) is DDBridgeError
-    assert json.loads(protocol.encode(protocol.ok_reply("r2", pong=True))) == {
+    assert type(messages.error_from_body({"code": "bad_audio", "message": "m"})) is BadAudio
+    assert type(messages.error_from_body({"code": "???", "message": "m"})) is DDBridgeError
+    assert json.loads(messages.encode(messages.ok_reply("r2", pong=True))) == {
         "v": 1,
         "id": "r2",
         "ok": True,

@@ -12,8 +12,8 @@ import soundfile as sf
 from tiny_models import tiny_bundle
 
 from ddbridge.cli import main
-from ddbridge.errors import BadRequest
 from ddbridge.model.checkpoints import save_model
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train import real_eval, synth
 from ddbridge.train.classifier import FeatureClassifier
 from ddbridge.train.features import JUDGE_FEATURE_NAMES, judge_features

@@ -6,7 +6,6 @@ import pytest
 import torch
 
 from ddbridge.cli import main
-from ddbridge.errors import UnknownModel
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import load_model, save_model
 from ddbridge.model.registry import (
@@ -19,6 +18,7 @@ from ddbridge.model.registry import (
     resolve,
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
+from ddbridge.protocol.errors import UnknownModel
 
 TINY = UNetConfig(io_channels=2, depth=2, channels=(4, 8), n_attn_layers=1)
 

@@ -14,10 +14,10 @@ import zmq.auth
 from daemon_helpers import DaemonProcess, build_tiny_model
 
 from ddbridge.cli import main
-from ddbridge.client import Client
-from ddbridge.config import load_config
-from ddbridge.errors import PathRefused, Unavailable
-from ddbridge.remote import ClientKeys, create_keys
+from ddbridge.client.connection import Client
+from ddbridge.daemon.config import load_config
+from ddbridge.protocol.errors import PathRefused, Unavailable
+from ddbridge.protocol.remote import ClientKeys, create_keys
 
 CREATED = re.compile(rb'"created":"[^"]*"')
 

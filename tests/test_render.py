@@ -1,4 +1,4 @@
-"""Atomic, unique, metadata-carrying WAV writing (ddbridge.render)."""
+"""Atomic, unique, metadata-carrying WAV writing (ddbridge.sound.render)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from ddbridge import render
-from ddbridge.errors import BadRequest, PathRefused
+from ddbridge.protocol.errors import BadRequest, PathRefused
+from ddbridge.sound import render
 
 RATE = 44100
 

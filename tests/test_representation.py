@@ -9,7 +9,6 @@ import torch
 from daemon_helpers import DaemonProcess
 
 from ddbridge.diffusion.tasks import extend, generate, inpaint, variate
-from ddbridge.errors import ModelLoadError
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import save_model
 from ddbridge.model.representation import (
@@ -19,6 +18,7 @@ from ddbridge.model.representation import (
 )
 from ddbridge.model.subband import PQMF, prototype
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
+from ddbridge.protocol.errors import ModelLoadError
 
 RATE = 44100
 

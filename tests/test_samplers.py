@@ -11,7 +11,7 @@ from tiny_models import tiny_network
 from ddbridge.diffusion.denoiser import VDenoiser
 from ddbridge.diffusion.samplers import SAMPLERS, get_sampler, linear_multistep_coeffs, noise_sampler_from_seeds
 from ddbridge.diffusion.schedule import get_sigmas
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 NAMES = sorted(SAMPLERS)
 # Options that make a sampler stochastic; everything else is deterministic given x.

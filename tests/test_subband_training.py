@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from ddbridge.diffusion.tasks import generate
-from ddbridge.errors import BadRequest
 from ddbridge.model.checkpoints import load_model
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train import augment
 from ddbridge.train.data import AudioFolder
 from ddbridge.train.synth import write_dataset

@@ -7,7 +7,7 @@ import pytest
 import soundfile as sf
 
 from ddbridge.cli import main
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.features import FEATURE_NAMES, features
 from ddbridge.train.synth import CATEGORIES, PEAK, RELEASE, SILENCE, render
 

@@ -8,8 +8,8 @@ import torch
 from tiny_models import tiny_bundle
 
 from ddbridge.diffusion import tasks
-from ddbridge.errors import BadAudio, BadRequest, Cancelled
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.protocol.errors import BadAudio, BadRequest, Cancelled
 
 RATE = 8000
 

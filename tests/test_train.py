@@ -15,10 +15,10 @@ import torch
 
 from ddbridge.cli import main
 from ddbridge.diffusion.tasks import generate
-from ddbridge.errors import BadAudio, BadRequest
 from ddbridge.model.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, ModelBundle
 from ddbridge.model.checkpoints import load_model, save_model
 from ddbridge.model.unet import UNetConfig
+from ddbridge.protocol.errors import BadAudio, BadRequest
 from ddbridge.train.data import UNLABELLED, AudioFolder
 from ddbridge.train.netinit import adapt_classes, new_network, parse_channels
 from ddbridge.train.synth import write_dataset

@@ -499,8 +499,8 @@ def test_traversal_and_files_ddbridge_did_not_write_are_refused(daemon):
     for path, (code, words) in cases.items():
         status, text = request(daemon, "GET", f"/api/file?path={quote(path, safe='')}", own)
         assert status == code and words in json.loads(text)["error"]["message"], (path, text)
-    for target in ("/static/..%2F..%2Fconfig.py", "/static/%2e%2e/%2e%2e/core.py", "/static/../web/routes.py",
-                   "/static/index.html%00.js"):  # fmt: skip
+    for target in ("/static/..%2F..%2Fdaemon%2Fconfig.py", "/static/%2e%2e/%2e%2e/daemon/core.py",
+                   "/static/../web/routes.py", "/static/index.html%00.js"):  # fmt: skip
         status, text = request(daemon, "GET", target, own)
         assert status == 404 and "def " not in text, (target, text)
     for action in ("regenerate", "reveal", "more"):

@@ -15,8 +15,8 @@ import soundfile as sf
 from daemon_helpers import DaemonProcess, build_tiny_model
 
 from ddbridge.commands.serve import config_overrides
-from ddbridge.config import load_config
-from ddbridge.errors import BadAudio, BadRequest, PathRefused
+from ddbridge.daemon.config import load_config
+from ddbridge.protocol.errors import BadAudio, BadRequest, PathRefused
 from ddbridge.web import analysis, forms
 from ddbridge.web.guard import Guard
 from ddbridge.web.library import Library

@@ -31,8 +31,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def run_build(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from ddbridge.categories import CATEGORIES
     from ddbridge.dataset.build import build
-    from ddbridge.dataset.categories import CATEGORIES
     from ddbridge.dataset.sources import select
 
     sources = select(args.sources, args.heldout)

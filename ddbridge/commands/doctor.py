@@ -86,8 +86,8 @@ def quiet_stderr():
 
 
 def check_config(report: Report, path: str | None):
-    from ddbridge.config import Config, default_config_path, load_config
-    from ddbridge.errors import DDBridgeError
+    from ddbridge.daemon.config import Config, default_config_path, load_config
+    from ddbridge.protocol.errors import DDBridgeError
 
     report.section("config")
     source = path or default_config_path()
@@ -155,8 +155,8 @@ def check_gpu(report: Report, config) -> None:
     mps = getattr(torch.backends, "mps", None)
     report.line(f"Apple MPS: {'available' if mps and mps.is_available() else 'not available'}")
     report.line(f"CPU threads for torch: {config.models.threads or torch.get_num_threads()}")
-    from ddbridge.engine import pick_device
-    from ddbridge.errors import DDBridgeError
+    from ddbridge.daemon.engine import pick_device
+    from ddbridge.protocol.errors import DDBridgeError
 
     try:
         report.line(f"models.device = {config.models.device!r} -> runs on {pick_device(config.models.device)}")
@@ -168,8 +168,8 @@ def check_gpu(report: Report, config) -> None:
 
 
 def check_audio(report: Report, config) -> None:
-    from ddbridge.errors import Unavailable
     from ddbridge.frontends.audition import import_sounddevice, parse_device
+    from ddbridge.protocol.errors import Unavailable
 
     report.section("audio outputs")
     wanted = config.midi.enabled and config.audition.enabled
@@ -207,8 +207,8 @@ def check_audio(report: Report, config) -> None:
 
 
 def check_midi(report: Report, config) -> None:
-    from ddbridge.errors import Unavailable
     from ddbridge.frontends.midi import RTMIDI_APIS, midi_backend
+    from ddbridge.protocol.errors import Unavailable
 
     report.section("MIDI inputs")
     midi = config.midi
@@ -291,8 +291,8 @@ def bind_error(host: str, port: int, kind: str) -> str | None:
 
 def ddbridge_version(host: str, port: int) -> str | None:
     """The version of a ddbridge daemon answering on ``host:port``, or None."""
-    from ddbridge.client import Client
-    from ddbridge.errors import DDBridgeError
+    from ddbridge.client.connection import Client
+    from ddbridge.protocol.errors import DDBridgeError
 
     target = "127.0.0.1" if host == "0.0.0.0" else host
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -18,7 +18,7 @@ from ddbridge.cli_support import (
     write_results,
 )
 from ddbridge.commands.request import add_source_region
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 
 def _count(count: int) -> int:
@@ -38,7 +38,7 @@ def _absolute(path: str) -> str:
 
 
 def _via_daemon(args: argparse.Namespace, op: str, folder: Path, **fields) -> int:
-    from ddbridge.cli_daemon import run_via_daemon
+    from ddbridge.client.via_daemon import run_via_daemon
 
     return run_via_daemon(args, op, folder, **fields)
 
@@ -61,8 +61,8 @@ def run_generate(args: argparse.Namespace) -> int:
     if args.via_daemon:
         return _via_daemon(args, "generate", folder, count=count, seconds=seconds)
     seeds = seeds_for(args.seed, count)
-    from ddbridge import audio
     from ddbridge.diffusion import tasks
+    from ddbridge.sound import audio
 
     bundle = load_for_rendering(args)
     target = bundle.sample_size if seconds is None else max(1, round(seconds * bundle.sample_rate))
@@ -78,8 +78,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
 
 def run_variate(args: argparse.Namespace) -> int:
-    from ddbridge.audio import excerpt, load_audio
-    from ddbridge.protocol_schema import SOURCE_REGION
+    from ddbridge.protocol.schema import SOURCE_REGION
+    from ddbridge.sound.audio import excerpt, load_audio
 
     count = _count(args.count)
     region = {k: v for k in SOURCE_REGION if (v := getattr(args, k)) is not None}
@@ -102,7 +102,7 @@ def run_variate(args: argparse.Namespace) -> int:
 
 
 def run_interpolate(args: argparse.Namespace) -> int:
-    from ddbridge.audio import load_audio, resample
+    from ddbridge.sound.audio import load_audio, resample
 
     if args.via_daemon:
         fields = {"source_a": _absolute(args.input_a), "source_b": _absolute(args.input_b), "positions": args.positions}
@@ -126,7 +126,7 @@ def run_interpolate(args: argparse.Namespace) -> int:
 
 
 def run_extend(args: argparse.Namespace) -> int:
-    from ddbridge.audio import load_audio
+    from ddbridge.sound.audio import load_audio
 
     count = _count(args.count)
     seconds = _positive("--seconds", args.seconds)

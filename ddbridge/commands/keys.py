@@ -21,7 +21,7 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ddbridge.remote import create_keys, default_keys_dir
+    from ddbridge.protocol.remote import create_keys, default_keys_dir
 
     folder = Path(args.dir).expanduser().absolute() if args.dir else default_keys_dir()
     public, secret = create_keys(folder, args.name)

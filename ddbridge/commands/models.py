@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from ddbridge.errors import ModelLoadError, PathRefused
+from ddbridge.protocol.errors import ModelLoadError, PathRefused
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

@@ -23,9 +23,9 @@ def register(subparsers) -> None:
 def run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from ddbridge.errors import BadRequest
     from ddbridge.packs.builder import PackBuilder, local_backend
     from ddbridge.packs.spec import load_spec
+    from ddbridge.protocol.errors import BadRequest
 
     spec = load_spec(args.spec)
     out = Path(args.out).expanduser()

@@ -113,14 +113,14 @@ def request_fields(args: argparse.Namespace) -> dict:
 
 
 def run(args: argparse.Namespace) -> int:
-    from ddbridge import protocol
-    from ddbridge.errors import DDBridgeError
+    from ddbridge.protocol import messages
+    from ddbridge.protocol.errors import DDBridgeError
 
     try:
         reply = _send(args) if args.op == "send" else _request(args)
     except DDBridgeError as e:
         if args.result_file:
-            write_result(Path(args.result_file), protocol.error_reply(None, e))
+            write_result(Path(args.result_file), messages.error_reply(None, e))
         raise
     if args.result_file:
         write_result(Path(args.result_file), reply)
@@ -133,9 +133,9 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace):
-    from ddbridge.client import Client
-    from ddbridge.errors import BadRequest
-    from ddbridge.remote import ClientKeys
+    from ddbridge.client.connection import Client
+    from ddbridge.protocol.errors import BadRequest
+    from ddbridge.protocol.remote import ClientKeys
 
     if bool(args.server_key) != bool(args.key):
         raise BadRequest("--server-key and --key go together")
@@ -163,20 +163,20 @@ def _send(args: argparse.Namespace) -> dict:
     """Ping, then send the file's bytes unchanged and wait for the reply that carries their id (or none)."""
     import zmq
 
-    from ddbridge import protocol
-    from ddbridge.client import read_reply
-    from ddbridge.errors import BadRequest, Unavailable
-    from ddbridge.protocol_schema import JOB_OPS
+    from ddbridge.client.connection import read_reply
+    from ddbridge.protocol import messages
+    from ddbridge.protocol.errors import BadRequest, Unavailable
+    from ddbridge.protocol.schema import JOB_OPS
 
     try:
         data = Path(args.request_file).read_bytes()
     except OSError as e:
         raise BadRequest(f"cannot read the request file '{args.request_file}': {e.strerror or e}") from None
     try:
-        message = protocol.parse(data)
+        message = messages.parse(data)
     except BadRequest:
         message = None  # sent anyway: the daemon's answer to malformed text is part of the protocol
-    rid = protocol.request_id(message)
+    rid = messages.request_id(message)
     waits = isinstance(message, dict) and message.get("op") in JOB_OPS and message.get("wait", True) is not False
     timeout = args.job_timeout if waits else args.timeout
     with _client(args) as client:

@@ -88,8 +88,8 @@ def config_overrides(args: argparse.Namespace) -> dict:
 def run(args: argparse.Namespace) -> int:
     import logging
 
-    from ddbridge.config import load_config
-    from ddbridge.daemon import serve
+    from ddbridge.daemon.config import load_config
+    from ddbridge.serve import serve
 
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO, format="ddbridge: %(message)s")
     return serve(load_config(args.config, config_overrides(args)))

@@ -6,7 +6,7 @@ import argparse
 import signal
 import sys
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.config import DEFAULT_LR, DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, REPRESENTATIONS, TrainConfig
 
 D = TrainConfig(out="")
@@ -169,7 +169,7 @@ def slim_only(checkpoint: str, out: str) -> int:
 
     import torch
 
-    from ddbridge.errors import PathRefused
+    from ddbridge.protocol.errors import PathRefused
     from ddbridge.train.trainer import latest_checkpoint, read_state, slim_state
 
     target = Path(out)

@@ -17,7 +17,7 @@ from ddbridge.dataset.dedupe import Deduper
 from ddbridge.dataset.hits import Hit, Job, prepare
 from ddbridge.dataset.output import EVAL_ONLY, MANIFEST, NOTICE, eval_only_text, notice_text, write_hit, write_manifest
 from ddbridge.dataset.sources import Source, locate
-from ddbridge.errors import PathRefused
+from ddbridge.protocol.errors import PathRefused
 
 _JOBS = {"soundfont": soundfont.jobs, "folder": files.jobs, "hydrogen": hydrogen.jobs}
 

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import re
 
-from ddbridge.train.synth import CATEGORIES
-
 __all__ = [
-    "CATEGORIES", "GM_DRUM_KEYS", "BASS_PROGRAMS", "PLUCK_PROGRAMS", "TOM_PROGRAMS", "drum_keys", "name_category",
+    "GM_DRUM_KEYS", "BASS_PROGRAMS", "PLUCK_PROGRAMS", "TOM_PROGRAMS", "drum_keys", "name_category",
 ]  # fmt: skip
 
 _PERC_KEYS = (37, 54, 56, *range(60, 71), 75, 76, 77, 80)

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge.audio import load_audio, resample
 from ddbridge.dataset.categories import name_category
 from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit
 from ddbridge.dataset.sources import Source, slug
+from ddbridge.sound.audio import load_audio, resample
 
 SUFFIXES = (".wav", ".flac", ".aif", ".aiff", ".ogg")
 

@@ -10,7 +10,7 @@ from ddbridge.dataset.categories import name_category
 from ddbridge.dataset.files import load_hit
 from ddbridge.dataset.hits import Job, RawHit
 from ddbridge.dataset.sources import HYDROGEN_LICENCES, Source, kit_id, slug
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 
 def instruments(kit: Path) -> list[tuple[str, list[Path]]]:

@@ -6,7 +6,7 @@ import struct
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 _PHDR = 38  # bytes per preset header: name[20], preset, bank, bag index, library, genre, morphology
 

@@ -21,7 +21,7 @@ from ddbridge.dataset.categories import BASS_PROGRAMS, MELODIC_BANKS, PLUCK_PROG
 from ddbridge.dataset.hits import SAMPLE_RATE, Job, RawHit
 from ddbridge.dataset.sf2 import Preset, presets
 from ddbridge.dataset.sources import Source, kit_id
-from ddbridge.errors import BadRequest, DDBridgeError
+from ddbridge.protocol.errors import BadRequest, DDBridgeError
 
 GAIN = 0.5  # fluidsynth master gain; the float output cannot clip and every hit is normalised later
 DRUM_VELOCITIES = (110, 70)

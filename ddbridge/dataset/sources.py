@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 SF2_DIR = Path("/usr/share/sounds/sf2")
 HYDROGEN_DIR = Path("/usr/share/hydrogen/data/drumkits")

@@ -23,7 +23,7 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 Sampler = Callable[..., torch.Tensor]
 NoiseSampler = Callable[[], torch.Tensor]

@@ -20,12 +20,12 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ddbridge import audio as audio_ops
 from ddbridge.diffusion.denoiser import VDenoiser
 from ddbridge.diffusion.samplers import get_sampler, noise_sampler_from_seeds
 from ddbridge.diffusion.schedule import get_sigmas, sigma_to_t, t_to_alpha_sigma
-from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.protocol.errors import BadRequest
+from ddbridge.sound import audio as audio_ops
 
 Progress = Callable[[float], None]
 SEED_LIMIT = 2**32

@@ -22,8 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ddbridge import audio as audio_ops
-from ddbridge.errors import Unavailable
+from ddbridge.protocol.errors import Unavailable
+from ddbridge.sound import audio as audio_ops
 
 log = logging.getLogger(__name__)
 

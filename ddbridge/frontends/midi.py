@@ -1,7 +1,7 @@
 """MIDI front end (mido over python-rtmidi): pads trigger new one-shots, a keep note or CC saves one.
 
 Listens on an existing MIDI input or on a virtual input of its own named "ddbridge". A mapped
-note-on presses that note's slot (``ddbridge.slots``), a note-off (or a note-on with velocity 0)
+note-on presses that note's slot (``ddbridge.daemon.slots``), a note-off (or a note-on with velocity 0)
 releases it, and the keep note or keep controller (value >= 64) keeps the last sound. Messages
 arrive on the MIDI library's thread and are handled in order on one thread of this front end, so
 the library's (possibly real-time) thread never waits. Sounds play through ``Audition`` when an
@@ -16,13 +16,13 @@ import sys
 import threading
 from typing import TYPE_CHECKING
 
-from ddbridge.config import AuditionConfig, MidiConfig
-from ddbridge.errors import Unavailable
+from ddbridge.daemon.config import AuditionConfig, MidiConfig
+from ddbridge.daemon.slots import Slots
 from ddbridge.frontends.audition import Audition
-from ddbridge.slots import Slots
+from ddbridge.protocol.errors import Unavailable
 
 if TYPE_CHECKING:
-    from ddbridge.core import Core
+    from ddbridge.daemon.core import Core
 
 log = logging.getLogger(__name__)
 

@@ -1,4 +1,4 @@
-"""OSC front end (UDP): the addresses of ``protocol_schema.OSC_REQUESTS`` mapped onto core requests.
+"""OSC front end (UDP): the addresses of ``protocol.osc_map.OSC_REQUESTS`` mapped onto core requests.
 
 Every request's first argument is its id (``/ddbridge/request`` carries a whole JSON request
 instead). Replies go to the sender, or to the sender's host on the configured reply port:
@@ -24,12 +24,12 @@ from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
 from pythonosc.osc_packet import OscPacket
 
-from ddbridge import protocol
-from ddbridge.errors import BadRequest, Unavailable
-from ddbridge.protocol_schema import OSC_REQUESTS
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadRequest, Unavailable
+from ddbridge.protocol.osc_map import OSC_REQUESTS
 
 if TYPE_CHECKING:
-    from ddbridge.core import Core
+    from ddbridge.daemon.core import Core
 
 log = logging.getLogger(__name__)
 
@@ -113,11 +113,11 @@ class OscFrontend:
                     return
                 continue
             try:
-                messages = _PARSER.parse(data)
+                received = _PARSER.parse(data)
             except ValueError as e:
                 self._drop(len(data), sender, str(e))  # not OSC: nothing to reply to
                 continue
-            for message in messages:
+            for message in received:
                 try:
                     self._message(message.address, list(message.params), sender)
                 except Exception:
@@ -143,18 +143,18 @@ class OscFrontend:
         notify = functools.partial(self._event, dest)
         if spec is None:
             rid = _osc_id(args[0]) if args else None
-            reply(protocol.error_reply(rid, BadRequest(f"unknown OSC address '{address[:80]}'")))
+            reply(messages.error_reply(rid, BadRequest(f"unknown OSC address '{address[:80]}'")))
             return
         if spec.get("no_id_argument"):
             if len(args) != 1 or not isinstance(args[0], str):
-                reply(protocol.error_reply(None, BadRequest(f"{address} takes one string argument: a JSON request")))
+                reply(messages.error_reply(None, BadRequest(f"{address} takes one string argument: a JSON request")))
                 return
             self.core.handle(args[0], reply, notify)
             return
         try:
             request = _request(address, spec, args)
         except BadRequest as e:
-            reply(protocol.error_reply(_osc_id(args[0]) if args else None, e))
+            reply(messages.error_reply(_osc_id(args[0]) if args else None, e))
             return
         self.core.handle(request, reply, notify)
 

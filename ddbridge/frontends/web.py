@@ -18,15 +18,15 @@ from typing import TYPE_CHECKING
 
 from aiohttp import WSMsgType, web
 
-from ddbridge.errors import Unavailable
+from ddbridge.protocol.errors import Unavailable
 from ddbridge.web.guard import HEADERS, Guard
 from ddbridge.web.library import Library
 from ddbridge.web.routes import MAX_UPLOAD_BYTES, Routes
 
 if TYPE_CHECKING:
-    from ddbridge.config import Config
-    from ddbridge.core import Core
-    from ddbridge.outputs import Outputs
+    from ddbridge.daemon.config import Config
+    from ddbridge.daemon.core import Core
+    from ddbridge.daemon.outputs import Outputs
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ get through the handshake; a peer without one is never read. A reply that delive
 (``deliver: "reply"``) is the JSON frame followed by one WAV frame per file.
 
 Frames are taken from ZeroMQ without copying, and copied only when within
-``protocol.MAX_MESSAGE_BYTES``: a larger message is answered ``bad_request`` by its length alone.
+``messages.MAX_MESSAGE_BYTES``: a larger message is answered ``bad_request`` by its length alone.
 ZeroMQ closes the connection of a peer that sends a frame over ``MAX_FRAME_BYTES`` before reading
 it, so no frame ever takes more memory than that.
 """
@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING
 
 import zmq
 
-from ddbridge import protocol
-from ddbridge.errors import BadRequest, Unavailable
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadRequest, Unavailable
 
 if TYPE_CHECKING:
-    from ddbridge.core import Core
-    from ddbridge.remote import CurveServer
+    from ddbridge.daemon.core import Core
+    from ddbridge.protocol.remote import CurveServer
 
 log = logging.getLogger(__name__)
 
@@ -133,24 +133,24 @@ class ZmqFrontend:
         head, body = rest[:cut], rest[cut:]
         largest = max((len(frame) for frame in rest), default=0)
         # Only frames within the limit are copied out of ZeroMQ: an envelope that is not goes unechoed.
-        small = all(len(frame) <= protocol.MAX_MESSAGE_BYTES for frame in head)
+        small = all(len(frame) <= messages.MAX_MESSAGE_BYTES for frame in head)
         envelope = [identity, *(frame.bytes for frame in head)] if small else [identity]
 
         def reply(message: dict) -> None:
-            self._outbox.put((False, envelope, protocol.encode_frames(message)))
+            self._outbox.put((False, envelope, messages.encode_frames(message)))
             self._wake()
 
         try:
-            protocol.check_size(largest)
+            messages.check_size(largest)
             if len(body) != 1:
                 raise BadRequest(f"expected one JSON frame after the envelope, got {len(body)}")
         except BadRequest as problem:
-            reply(protocol.error_reply(None, problem))
+            reply(messages.error_reply(None, problem))
             return
         self.core.handle(body[0].bytes, reply, binary=True)
 
     def _publish(self, event: dict) -> None:
-        self._outbox.put((True, [event["event"].encode()], [protocol.encode(event)]))
+        self._outbox.put((True, [event["event"].encode()], [messages.encode(event)]))
         self._wake()
 
     def _flush(self, router: zmq.Socket, pub: zmq.Socket) -> None:

@@ -8,35 +8,15 @@ import re
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from ddbridge.errors import BadRequest
+from ddbridge.categories import CATEGORY_ALIASES, LOOP_NAMES
 from ddbridge.model.representation import Representation, RepresentationConfig
 from ddbridge.model.unet import DanceDiffusionUNet
+from ddbridge.protocol.errors import BadRequest
 
 DEFAULT_SAMPLER = "v-iplms"
 DEFAULT_STEPS = 50
 
-LOOP_NAMES = ("loop", "loops")
 _NAME = re.compile(r"[a-z0-9][a-z0-9_]{0,63}")
-
-
-def _aliases(*groups: tuple[tuple[str, ...], tuple[str, ...]]) -> dict[str, tuple[str, ...]]:
-    return {name: targets for names, targets in groups for name in names}
-
-
-# A requested name -> the model categories that may serve it, best first (a model's own category
-# of that exact name always wins). Client menus say "hat", the drum model says "hat_closed", and so on.
-CATEGORY_ALIASES: dict[str, tuple[str, ...]] = _aliases(
-    (("kick", "kicks", "bd", "bass_drum", "kick_drum"), ("kick", "kicks")),
-    (("snare", "snares", "sd", "snare_drum"), ("snare", "snares")),
-    (("hat", "hats", "hihat", "hihats", "hi_hat", "hh"), ("hat", "hat_closed", "hihat", "hat_open")),
-    (("hat_closed", "closed_hat", "closed_hihat", "chh"), ("hat_closed", "closed_hat", "hat", "hihat")),
-    (("hat_open", "open_hat", "open_hihat", "ohh"), ("hat_open", "open_hat", "hat", "hihat")),
-    (("clap", "claps", "handclap"), ("clap", "claps")),
-    (("tom", "toms"), ("tom", "toms")),
-    (("perc", "percussion", "rim", "rimshot", "shaker"), ("perc", "percussion")),
-    (("bass", "808", "sub", "sub_bass"), ("bass", "808")),
-    (("pluck", "plucks"), ("pluck", "plucks")),
-)
 
 
 class CategoryChoice(NamedTuple):

@@ -12,7 +12,6 @@ from pathlib import Path
 
 import torch
 
-from ddbridge.errors import BadRequest, UnknownModel
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.diffusers_format import (
     diffusers_config_for,
@@ -28,6 +27,7 @@ from ddbridge.model.registry import find_released, resolve
 from ddbridge.model.train_state import bundle_from_state, is_train_state
 from ddbridge.model.unet import DanceDiffusionUNet
 from ddbridge.model.weights import build_net, infer_config
+from ddbridge.protocol.errors import BadRequest, UnknownModel
 
 __all__ = [
     "diffusers_config_for",

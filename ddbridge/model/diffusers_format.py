@@ -25,11 +25,11 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file
 
-from ddbridge.errors import ModelLoadError
 from ddbridge.model.layout import DIFFUSERS_CONFIG, DIFFUSERS_WEIGHTS
 from ddbridge.model.original_format import read_checkpoint
 from ddbridge.model.unet import TIMESTEP_FEATURES, DanceDiffusionUNet, UNetConfig
 from ddbridge.model.weights import attention_levels, build_net, describe, key_report, n_attn_layers_for
+from ddbridge.protocol.errors import ModelLoadError
 
 _RES = {"main.0": ("conv_1",), "main.1": ("group_norm_1",), "main.3": ("conv_2",), "main.4": ("group_norm_2",)}
 _RES_SKIP = {"skip": ("conv_skip",)}

@@ -9,7 +9,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from ddbridge.errors import PathRefused
+from ddbridge.protocol.errors import PathRefused
 
 
 @contextmanager

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from ddbridge.errors import ModelLoadError
+from ddbridge.protocol.errors import ModelLoadError
 
 OWN_WEIGHTS = "model.safetensors"
 OWN_META = "model.json"

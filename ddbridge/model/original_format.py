@@ -11,10 +11,10 @@ from pathlib import Path
 
 import torch
 
-from ddbridge.errors import ModelLoadError
 from ddbridge.model.files import atomic_output
 from ddbridge.model.unet import UNetConfig
 from ddbridge.model.weights import build_net, infer_config
+from ddbridge.protocol.errors import ModelLoadError
 
 EMA_PREFIX = "diffusion_ema."
 TRAIN_PREFIX = "diffusion."

@@ -13,12 +13,12 @@ import torch
 from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
-from ddbridge.errors import ModelLoadError, PathRefused
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.files import atomic_output
 from ddbridge.model.layout import OWN_META, OWN_WEIGHTS, own_paths
 from ddbridge.model.unet import UNetConfig
 from ddbridge.model.weights import build_net, resampler_kernels
+from ddbridge.protocol.errors import ModelLoadError, PathRefused
 
 FORMAT = "ddbridge"
 VERSION = 1

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ddbridge.errors import ModelLoadError, UnknownModel
 from ddbridge.model.layout import CKPT_SUFFIXES, detect_format, own_paths, peek_rate_and_size
+from ddbridge.protocol.errors import ModelLoadError, UnknownModel
 
 if TYPE_CHECKING:
     from ddbridge.model.unet import UNetConfig

@@ -19,8 +19,8 @@ from dataclasses import asdict, dataclass
 import torch
 import torch.nn.functional as F
 
-from ddbridge.errors import ModelLoadError
 from ddbridge.model.subband import PQMF
+from ddbridge.protocol.errors import ModelLoadError
 
 KINDS = ("waveform", "pqmf", "patch")
 EXPAND_LIMIT = 1.25  # companded values past this (4x a band's peak at mu 255) are the network going astray

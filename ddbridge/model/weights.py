@@ -10,8 +10,8 @@ from collections.abc import Mapping
 
 import torch
 
-from ddbridge.errors import ModelLoadError
 from ddbridge.model.unet import TIMESTEP_FEATURES, DanceDiffusionUNet, Downsample1d, UNetConfig, Upsample1d
+from ddbridge.protocol.errors import ModelLoadError
 
 FIRST_CONV = "net.0.main.0.weight"
 LAST_CONV = "net.6.main.3.weight"

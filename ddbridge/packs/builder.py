@@ -21,9 +21,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge import __version__, render
+from ddbridge import __version__
 from ddbridge.packs.spec import Item, PackSpec
 from ddbridge.packs.worker import Rendered
+from ddbridge.sound import render
 from ddbridge.train.features import FEATURE_NAMES, features
 
 # A backend takes the batches still to do and yields each one's results as it finishes (any order).

@@ -32,7 +32,7 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -9,8 +9,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ddbridge import audio as audio_ops
 from ddbridge.packs.spec import Item, PackSpec
+from ddbridge.sound import audio as audio_ops
 
 
 @dataclass
@@ -28,19 +28,19 @@ class PackWorker:
     """Holds a warm model (on ``device``) and renders batches of a pack's plan."""
 
     def __init__(self, spec: PackSpec, device: str = "auto", threads: int = 0) -> None:
-        from ddbridge.engine import Engine
+        from ddbridge.daemon.engine import Engine
 
         self.spec = spec
         self.engine = Engine([spec.model], device=device, steps=spec.steps, sampler=spec.sampler, threads=threads)
         self.check = None
         if spec.check_category:
-            from ddbridge.pool_check import PoolCheck
+            from ddbridge.daemon.pool_check import PoolCheck
 
             self.check = PoolCheck.load()
 
     def render(self, batch: tuple[Item, ...]) -> list[Rendered]:
         """Compute, finish and check one batch (items of one category, length and loop)."""
-        from ddbridge.engine import Work
+        from ddbridge.daemon.engine import Work
 
         first = batch[0]
         bundle = self.engine.bundle(None)

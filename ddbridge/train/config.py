@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 DEFAULT_SAMPLE_RATE = 22050
 DEFAULT_SAMPLE_SIZE = 16384

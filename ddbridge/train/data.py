@@ -13,9 +13,9 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge.audio import load_audio, resample, to_channels
 from ddbridge.dataset.output import EVAL_ONLY
-from ddbridge.errors import BadAudio, BadRequest
+from ddbridge.protocol.errors import BadAudio, BadRequest
+from ddbridge.sound.audio import load_audio, resample, to_channels
 from ddbridge.train import augment as aug
 
 log = logging.getLogger(__name__)

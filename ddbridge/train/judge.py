@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.classifier import FeatureClassifier
 
 L2 = 1e-2  # chosen by leave-one-kit-out accuracy on the Hydrogen kits and on the permissive real set

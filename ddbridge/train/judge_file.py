@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ddbridge.dataset.output import EVAL_ONLY
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.classifier import FeatureClassifier
 from ddbridge.train.features import JUDGE_FEATURE_NAMES, Standardizer, judge_features
 from ddbridge.train.judge import fit_judge, group_folds

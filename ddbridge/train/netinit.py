@@ -6,9 +6,9 @@ from collections.abc import Sequence
 
 import torch
 
-from ddbridge.errors import BadRequest
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.model.weights import CLASS_EMBED
+from ddbridge.protocol.errors import BadRequest
 
 
 def parse_channels(spec: str | Sequence[int], depth: int) -> tuple[int, ...]:

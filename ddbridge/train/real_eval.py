@@ -16,9 +16,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from ddbridge.audio import finish as finish_audio
-from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.protocol.errors import BadRequest
+from ddbridge.sound.audio import finish as finish_audio
 from ddbridge.train.evaluate import ALL, Scores, generated_hits, mean_scores, untrained_like
 from ddbridge.train.features import feature_matrix, frechet_distance, judge_features, mmd_rbf
 from ddbridge.train.judge import HeldOut, fit_judge, held_out_accuracy

@@ -17,8 +17,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge.audio import load_audio, resample
-from ddbridge.errors import BadAudio, BadRequest
+from ddbridge.protocol.errors import BadAudio, BadRequest
+from ddbridge.sound.audio import load_audio, resample
 
 RATE = 44100
 MANIFEST = "manifest.csv"

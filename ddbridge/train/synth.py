@@ -14,9 +14,9 @@ import numpy as np
 import soundfile as sf
 from scipy import signal
 
-from ddbridge.errors import BadRequest
+from ddbridge.categories import CATEGORIES
+from ddbridge.protocol.errors import BadRequest
 
-CATEGORIES = ("kick", "snare", "hat_closed", "hat_open", "clap", "tom", "perc", "bass", "pluck")
 PEAK = 10 ** (-1.0 / 20)  # -1 dBFS headroom
 # Square-wave partials of the classic analogue hi-hat (Hz), scaled per hit.
 HAT_PARTIALS = (205.3, 304.4, 369.6, 522.7, 540.0, 800.0)

@@ -25,10 +25,9 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from ddbridge.cli_support import pick_device
 from ddbridge.diffusion.schedule import t_to_alpha_sigma
-from ddbridge.errors import BadRequest
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.model.device import pick_device
 from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX
 from ddbridge.model.representation import Representation, measure_band_scales
 from ddbridge.model.train_state import (
@@ -42,6 +41,7 @@ from ddbridge.model.train_state import (
     representation_config,
 )
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
+from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.config import (
     DEFAULT_LR,
     DEFAULT_SAMPLE_RATE,
@@ -339,7 +339,7 @@ class _Run:
     def demo(self) -> list[Path]:
         """One hit per category (or one unconditional) from the EMA weights, into ``out/demos/step_N``."""
         from ddbridge.diffusion.tasks import generate
-        from ddbridge.render import write_wav
+        from ddbridge.sound.render import write_wav
 
         bundle = self.bundle()
         folder = (Path(self.cfg.out) / "demos" / f"step_{self.step:07d}").resolve()

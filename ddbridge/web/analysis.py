@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge.errors import BadAudio
+from ddbridge.protocol.errors import BadAudio
 
 PEAK_BUCKETS = 120
 SPEC_ROWS = 96
@@ -115,7 +115,7 @@ class SimilarityMap:
         ]
 
     def _features(self, path: Path, mtime: float) -> np.ndarray | None:
-        from ddbridge.audio import resample
+        from ddbridge.sound.audio import resample
         from ddbridge.train.features import features
 
         key = str(path)

@@ -12,9 +12,9 @@ import math
 from collections.abc import Callable
 from pathlib import Path
 
-from ddbridge import protocol
-from ddbridge.errors import BadRequest
-from ddbridge.protocol_schema import JOB_OPS
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadRequest
+from ddbridge.protocol.schema import JOB_OPS
 from ddbridge.web.library import operation
 
 SOURCES = ("source", "source_a", "source_b")
@@ -40,7 +40,7 @@ def job_request(form: object, check_source: Callable[[object], Path]) -> dict:
     for name in SOURCES:
         if name in request:
             request[name] = str(check_source(request[name]))
-    return {**request, "id": protocol.new_id(), "wait": False}
+    return {**request, "id": messages.new_id(), "wait": False}
 
 
 def regenerate_request(path: Path, meta: dict) -> dict:
@@ -65,7 +65,7 @@ def regenerate_request(path: Path, meta: dict) -> dict:
     missing = [k for k in ("source", "strength", "source_a", "source_b", "seconds") if k in request and not request[k]]
     if missing:
         raise BadRequest(f"'{path.name}' cannot be regenerated: its metadata lacks {', '.join(missing)}")
-    return {**request, "id": protocol.new_id(), "wait": False}
+    return {**request, "id": messages.new_id(), "wait": False}
 
 
 def more_like_this_request(path: Path, meta: dict, strength: object, count: object) -> dict:
@@ -80,7 +80,7 @@ def more_like_this_request(path: Path, meta: dict, strength: object, count: obje
     }
     if meta.get("category"):
         request["category"] = meta["category"]
-    return {**request, "id": protocol.new_id(), "wait": False}
+    return {**request, "id": messages.new_id(), "wait": False}
 
 
 def _positive(name: str, value: object) -> float:

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-from ddbridge.errors import BadAudio, BadRequest, PathRefused
+from ddbridge.protocol.errors import BadAudio, BadRequest, PathRefused
 from ddbridge.web import analysis
 
 MAX_DEPTH = 4  # folder levels walked below a library folder

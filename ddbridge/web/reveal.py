@@ -8,7 +8,7 @@ import sys
 import threading
 from pathlib import Path
 
-from ddbridge.errors import Unavailable
+from ddbridge.protocol.errors import Unavailable
 
 
 def reveal_command(path: Path, configured: list[str]) -> list[str]:

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 
 from aiohttp import web
 
-from ddbridge import __version__, protocol
-from ddbridge.errors import BadAudio, BadRequest, DDBridgeError
+from ddbridge import __version__
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadAudio, BadRequest, DDBridgeError
 from ddbridge.web import analysis, forms
 from ddbridge.web.library import Library, read_sidecar
 from ddbridge.web.reveal import reveal
 
 if TYPE_CHECKING:
-    from ddbridge.config import Config
-    from ddbridge.core import Core
+    from ddbridge.daemon.config import Config
+    from ddbridge.daemon.core import Core
 
 ASSETS = Path(__file__).resolve().parent.parent / "assets" / "web"
 STATIC = {"app.js": "text/javascript", "style.css": "text/css", "icon.svg": "image/svg+xml"}
@@ -134,8 +135,8 @@ class Routes:
     # -- reading ----------------------------------------------------------------------------------
 
     async def state(self, _request: web.Request) -> dict:
-        models = await self._core({"id": protocol.new_id(), "op": "models"})
-        status = await self._core({"id": protocol.new_id(), "op": "status"})
+        models = await self._core({"id": messages.new_id(), "op": "models"})
+        status = await self._core({"id": messages.new_id(), "op": "status"})
         return {
             "ok": True,
             "version": __version__,
@@ -166,7 +167,7 @@ class Routes:
         return await self._core(message)
 
     async def cancel(self, request: web.Request) -> dict:
-        return await self._core({"id": protocol.new_id(), "op": "cancel", "job": request.match_info["job"]})
+        return await self._core({"id": messages.new_id(), "op": "cancel", "job": request.match_info["job"]})
 
     async def regenerate(self, request: web.Request) -> dict:
         path, meta = await self._sound((await self._json(request)).get("path"))
@@ -219,7 +220,7 @@ class Routes:
 
 def error_response(error: DDBridgeError) -> web.Response:
     """A protocol error reply with the HTTP status for its code."""
-    body = protocol.error_reply(None, error)
+    body = messages.error_reply(None, error)
     return web.json_response(body, status=STATUS.get(error.code, 500), headers={"Cache-Control": "no-store"})
 
 

@@ -7,8 +7,8 @@ import signal
 import sys
 import threading
 
-from ddbridge.config import Config
-from ddbridge.errors import Unavailable
+from ddbridge.daemon.config import Config
+from ddbridge.protocol.errors import Unavailable
 
 log = logging.getLogger("ddbridge")
 
@@ -20,11 +20,11 @@ def serve(config: Config, stop: threading.Event | None = None) -> int:
 
     Prints one ``ddbridge: ready ...`` line on stdout once every socket listens.
     """
-    from ddbridge.core import Core
-    from ddbridge.engine import Engine
+    from ddbridge.daemon.core import Core
+    from ddbridge.daemon.engine import Engine
+    from ddbridge.daemon.outputs import Outputs
     from ddbridge.frontends.osc import OscFrontend
     from ddbridge.frontends.zmq import ZmqFrontend
-    from ddbridge.outputs import Outputs
 
     stop = stop or threading.Event()
     # Socket threads must get the interpreter back quickly from the compute thread after each I/O wait.
@@ -89,7 +89,7 @@ def _curve(config: Config):
     """The CURVE keys and allow-list for ZeroMQ when configured (checked before any model loads)."""
     if not config.server.curve_secret_key:
         return None
-    from ddbridge.remote import CurveServer
+    from ddbridge.protocol.remote import CurveServer
 
     return CurveServer(config.server.curve_secret_key, config.server.curve_clients)
 

@@ -7,8 +7,8 @@ import math
 import sys
 from pathlib import Path
 
-from ddbridge.client import Client
-from ddbridge.errors import BadRequest, Unavailable
+from ddbridge.client.connection import Client
+from ddbridge.protocol.errors import BadRequest, Unavailable
 
 NOT_RUNNING = "ddbridge is not running; start it with `ddbridge serve`"
 LOOP_OPS = ("generate", "variate")  # the ops whose requests take ``loop``

@@ -13,7 +13,7 @@ from typing import Literal
 import numpy as np
 import soxr
 
-from ddbridge.errors import BadAudio, BadRequest
+from ddbridge.protocol.errors import BadAudio, BadRequest
 
 DC_CUTOFF_HZ = 10.0
 DC_TAIL_MS = 100.0

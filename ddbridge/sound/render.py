@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge.errors import BadAudio, BadRequest, PathRefused
+from ddbridge.protocol.errors import BadAudio, BadRequest, PathRefused
 
 SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 SOFTWARE = "ddbridge"

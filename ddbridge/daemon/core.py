@@ -17,17 +17,18 @@ from dataclasses import replace
 
 import numpy as np
 
-from ddbridge import __version__, protocol
-from ddbridge import audio as audio_ops
-from ddbridge.config import Config
-from ddbridge.engine import Engine, Work
-from ddbridge.errors import BadRequest, Cancelled, DDBridgeError, Unavailable
-from ddbridge.jobs import Job, JobQueue, Worker
-from ddbridge.orders import Notify, Order, prepare
-from ddbridge.outputs import Outputs
-from ddbridge.pool import Candidate
-from ddbridge.pool_keeper import PoolKeeper
-from ddbridge.results import Results, Sound
+from ddbridge import __version__
+from ddbridge.daemon.config import Config
+from ddbridge.daemon.engine import Engine, Work
+from ddbridge.daemon.jobs import Job, JobQueue, Worker
+from ddbridge.daemon.orders import Notify, Order, prepare
+from ddbridge.daemon.outputs import Outputs
+from ddbridge.daemon.pool import Candidate
+from ddbridge.daemon.pool_keeper import PoolKeeper
+from ddbridge.daemon.results import Results, Sound
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadRequest, Cancelled, DDBridgeError, Unavailable
+from ddbridge.sound import audio as audio_ops
 
 log = logging.getLogger(__name__)
 
@@ -100,15 +101,15 @@ class Core:
     ) -> None:
         """Answer one message: raw JSON or an already decoded object. Never raises.
 
-        ``binary``: the transport carries replies as ``protocol.encode_frames`` (``deliver: "reply"``).
+        ``binary``: the transport carries replies as ``messages.encode_frames`` (``deliver: "reply"``).
         """
         rid = None
         reply = _once(reply)
         try:
             if not isinstance(message, dict):
-                message = protocol.parse(message)
-            rid = protocol.request_id(message)
-            request = protocol.validate_request(message)
+                message = messages.parse(message)
+            rid = messages.request_id(message)
+            request = messages.validate_request(message)
             if request.get("deliver") == "reply" and not binary:
                 raise BadRequest("deliver 'reply' needs the ZeroMQ transport, whose replies can carry audio")
             handler = self._ops.get(request["op"])
@@ -118,10 +119,10 @@ class Core:
             self._refuse_running_id(rid)
             handler(request, reply, notify)
         except DDBridgeError as e:
-            _safe(reply, protocol.error_reply(rid, e))
+            _safe(reply, messages.error_reply(rid, e))
         except Exception as e:
             log.exception("request failed")
-            _safe(reply, protocol.error_reply(rid, DDBridgeError(f"internal error: {type(e).__name__}: {e}")))
+            _safe(reply, messages.error_reply(rid, DDBridgeError(f"internal error: {type(e).__name__}: {e}")))
 
     def _refuse_running_id(self, rid: str) -> None:
         """``BadRequest`` when ``rid`` is a running job's id: its requester expects no other reply under it."""
@@ -130,11 +131,11 @@ class Core:
             raise BadRequest(f"id '{rid}' belongs to a running job; use a new id for every request")
 
     def _ping(self, request: dict, reply: Reply, _notify) -> None:
-        reply(protocol.ok_reply(request["id"], pong=True, version=__version__, protocol=protocol.PROTOCOL_VERSION))
+        reply(messages.ok_reply(request["id"], pong=True, version=__version__, protocol=messages.PROTOCOL_VERSION))
 
     def _status(self, request: dict, reply: Reply, _notify) -> None:
         reply(
-            protocol.ok_reply(
+            messages.ok_reply(
                 request["id"],
                 version=__version__,
                 device=self.engine.device_name,
@@ -148,18 +149,18 @@ class Core:
         )
 
     def _models(self, request: dict, reply: Reply, _notify) -> None:
-        reply(protocol.ok_reply(request["id"], models=self.engine.describe(), samplers=self.engine.samplers()))
+        reply(messages.ok_reply(request["id"], models=self.engine.describe(), samplers=self.engine.samplers()))
 
     def _cancel(self, request: dict, reply: Reply, _notify) -> None:
         state = self.queue.cancel(request["job"])
         if state is None:
             raise BadRequest(f"no job with id '{request['job']}' (it may have finished long ago)")
-        reply(protocol.ok_reply(request["id"], job=request["job"], state=state))
+        reply(messages.ok_reply(request["id"], job=request["job"], state=state))
 
     def _pool(self, request: dict, reply: Reply, _notify) -> None:
         if "size" in request:
             self.pool_keeper.pool.set_size(int(request["size"]))
-        reply(protocol.ok_reply(request["id"], **self.pool_keeper.pool.state()))
+        reply(messages.ok_reply(request["id"], **self.pool_keeper.pool.state()))
 
     def _job(self, request: dict, reply: Reply, notify: Notify | None) -> None:
         rid = request["id"]
@@ -190,7 +191,7 @@ class Core:
         if order.wait:
             self.queue.add_done_callback(job, lambda j: _safe(reply, self._final_reply(j)))
         else:
-            reply(protocol.ok_reply(rid, job=rid, state=job.state))
+            reply(messages.ok_reply(rid, job=rid, state=job.state))
 
     def sound(self, request: dict, deliver: Callable[[Sound | DDBridgeError], None]) -> None:
         """One new sound kept in memory, not written: ``request`` is a ``generate`` request (``op`` and
@@ -201,7 +202,7 @@ class Core:
         """
         deliver = _once(deliver)
         try:
-            request = protocol.validate_request({"op": "generate", "priority": "audition", **request, "count": 1})
+            request = messages.validate_request({"op": "generate", "priority": "audition", **request, "count": 1})
             self.pool_keeper.note_job_request()
             with self._admission:
                 if self.queue.get(request["id"]) is not None:
@@ -235,19 +236,19 @@ class Core:
         elif job.state == "done":
             reply(self._final_reply(job))
         else:
-            reply(protocol.ok_reply(job.id, job=job.id, state=job.state))
+            reply(messages.ok_reply(job.id, job=job.id, state=job.state))
 
     def _final_reply(self, job: Job) -> dict:
         if job.state == "done" and job.data.deliver_reply:
             files = [dict(entry) for entry in job.result]
             if not all("wav" in entry for entry in files):
-                return protocol.error_reply(
+                return messages.error_reply(
                     job.id, Unavailable(f"the audio of job '{job.id}' is no longer held; ask again with a new id")
                 )
-            return protocol.ok_reply(job.id, job=job.id, state="done", files=files, from_pool=job.data.from_pool)
+            return messages.ok_reply(job.id, job=job.id, state="done", files=files, from_pool=job.data.from_pool)
         if job.state == "done":
-            return protocol.ok_reply(job.id, job=job.id, state="done", files=job.result, from_pool=job.data.from_pool)
-        return protocol.error_reply(job.id, job.error or DDBridgeError("job ended without a result"))
+            return messages.ok_reply(job.id, job=job.id, state="done", files=job.result, from_pool=job.data.from_pool)
+        return messages.error_reply(job.id, job.error or DDBridgeError("job ended without a result"))
 
     def _serve_from_pool(self, job: Job, candidates: list[Candidate], reply: Reply) -> None:
         order: Order = job.data
@@ -305,14 +306,14 @@ class Core:
     # -- events ---------------------------------------------------------------------------------
 
     def _on_progress(self, job: Job) -> None:
-        self._emit(job, protocol.event("progress", job.id, progress=round(job.progress, 4)), final=False)
+        self._emit(job, messages.event("progress", job.id, progress=round(job.progress, 4)), final=False)
 
     def _on_finish(self, job: Job) -> None:
         if job.state == "done":
             files = [{k: v for k, v in entry.items() if k != "wav"} for entry in job.result]
-            ev = protocol.event("done", job.id, files=files)
+            ev = messages.event("done", job.id, files=files)
         else:
-            ev = protocol.event("error", job.id, error=protocol.error_body(job.error or DDBridgeError("failed")))
+            ev = messages.event("error", job.id, error=messages.error_body(job.error or DDBridgeError("failed")))
         self._emit(job, ev, final=True)
 
     def _emit(self, job: Job, ev: dict, final: bool) -> None:

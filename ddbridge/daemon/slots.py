@@ -13,22 +13,32 @@ import logging
 import secrets
 import threading
 import time
+from collections.abc import Hashable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
-from ddbridge import render
-from ddbridge.errors import Cancelled, DDBridgeError
+from ddbridge.protocol.errors import Cancelled, DDBridgeError
+from ddbridge.sound import render
 
 if TYPE_CHECKING:
-    from ddbridge.core import Core
-    from ddbridge.frontends.audition import Audition
-    from ddbridge.results import Sound
+    import numpy as np
+
+    from ddbridge.daemon.core import Core
+    from ddbridge.daemon.results import Sound
 
 log = logging.getLogger(__name__)
 
 MAX_VELOCITY = 127
+
+
+class Player(Protocol):
+    """Where the slots play their sounds: the audio output the MIDI front end opened (its ``Audition``)."""
+
+    def play(self, audio: np.ndarray, sample_rate: int, key: Hashable, gain: float = 1.0) -> None: ...
+
+    def stop(self, key: Hashable) -> None: ...
 
 
 @dataclass(eq=False)
@@ -66,7 +76,7 @@ class Slots:
         self,
         core: Core,
         notes: dict[int, str],
-        audition: Audition | None = None,
+        audition: Player | None = None,
         *,
         note_off_stops: bool = True,
         project_dir: str = "",

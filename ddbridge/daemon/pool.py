@@ -22,8 +22,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ddbridge.engine import Work
-from ddbridge.pool_check import PoolCheck, Verdict
+from ddbridge.daemon.engine import Work
+from ddbridge.daemon.pool_check import PoolCheck, Verdict
 
 FILL_BATCH = 4
 SEED_LIMIT = 2**32

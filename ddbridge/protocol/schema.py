@@ -1,13 +1,15 @@
-"""The wire protocol as data: JSON Schemas for every request, reply and event, the OSC map, the error table.
+"""The wire protocol as data: JSON Schemas for every request, reply and event, and the error table.
 
-This module is the single source of ``plugin_protocol/``: the published schema files are these
-dictionaries written out (``published_files``), and the daemon validates requests against them.
-Pure Python, no third-party imports, so front ends and clients can use it without torch.
+These dictionaries are the source of ``plugin_protocol/`` (written out with the OSC map by
+``published.published_files``), and the daemon validates requests against them. Pure Python, no
+third-party imports, so front ends and clients can use it without torch.
 """
 
 from __future__ import annotations
 
 import copy
+
+from ddbridge.categories import NAME_PATTERN
 
 PROTOCOL_VERSION = 1
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -23,7 +25,7 @@ MAX_COUNT = 16
 MAX_SECONDS = 60.0
 SEED_MAX = 2**32 - 1
 
-# code -> (meaning, what a client should do). Codes match ddbridge.errors.
+# code -> (meaning, what a client should do). Codes match ddbridge.protocol.errors.
 ERROR_CODES: dict[str, tuple[str, str]] = {
     "bad_request": ("The request is malformed or a field is invalid (the message names it).", "Fix the request."),
     "unknown_model": ("The request names a model the daemon has not loaded.", "Use a name from the models reply."),
@@ -45,7 +47,7 @@ _ID = {"type": "string", "minLength": 1, "maxLength": 128, "description": "Clien
 _ABS_PATH = {"type": "string", "minLength": 1, "maxLength": 4096}
 _CATEGORY = {
     "type": "string",
-    "pattern": "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$",
+    "pattern": NAME_PATTERN,
     "description": "A category of the model (see the models reply), an alias of one such as hat or 808, or loop "
     "(a seamless loop); a model without categories takes any such name as a label only.",
 }
@@ -365,103 +367,3 @@ EVENT_SCHEMAS: dict[str, dict] = {
     "done": _event("done", {"files": _JOB_OK["properties"]["files"]}, ("files",)),
     "error": _event("error", {"error": _ERROR_OBJECT}, ("error",)),
 }
-
-# -- OSC ------------------------------------------------------------------------------------------
-# Request addresses: the first argument is always the request id (string; an int is accepted and
-# turned into its decimal string). Types: s string, i int32, f float32 (i accepted), T/F booleans.
-
-OSC_REQUESTS: dict[str, dict] = {
-    "/ddbridge/ping": {"op": "ping", "args": []},
-    "/ddbridge/status": {"op": "status", "args": []},
-    "/ddbridge/models": {"op": "models", "args": []},
-    "/ddbridge/generate": {
-        "op": "generate",
-        "args": [
-            {"name": "category", "type": "s", "note": "empty string: no category"},
-            {"name": "count", "type": "i", "optional": True},
-            {"name": "seconds", "type": "f", "optional": True},
-            {"name": "seed", "type": "i", "optional": True, "note": "int32, or int64 (h) above 2**31 - 1"},
-        ],
-    },
-    "/ddbridge/variate": {
-        "op": "variate",
-        "args": [
-            {"name": "source", "type": "s"},
-            {"name": "strength", "type": "f", "optional": True},
-            {"name": "count", "type": "i", "optional": True},
-            {"name": "seed", "type": "i", "optional": True},
-        ],
-    },
-    "/ddbridge/interpolate": {
-        "op": "interpolate",
-        "args": [
-            {"name": "source_a", "type": "s"},
-            {"name": "source_b", "type": "s"},
-            {"name": "position", "type": "f", "optional": True, "note": "sent as positions: [position]"},
-        ],
-    },
-    "/ddbridge/extend": {
-        "op": "extend",
-        "args": [{"name": "source", "type": "s"}, {"name": "seconds", "type": "f"}],
-    },
-    "/ddbridge/cancel": {"op": "cancel", "args": [{"name": "job", "type": "s"}]},
-    "/ddbridge/pool": {"op": "pool", "args": [{"name": "size", "type": "i", "optional": True}]},
-    "/ddbridge/request": {
-        "op": None,
-        "args": [{"name": "json", "type": "s", "note": "a whole JSON request; its id replaces the OSC id argument"}],
-        "no_id_argument": True,
-    },
-}
-
-OSC_REPLIES: dict[str, dict] = {
-    "/ddbridge/reply": {
-        "args": [{"name": "id", "type": "s"}, {"name": "json", "type": "s"}],
-        "when": "last message for every request: the full JSON reply, as over ZeroMQ",
-    },
-    "/ddbridge/pong": {
-        "args": [{"name": "id", "type": "s"}, {"name": "version", "type": "s"}],
-        "when": "ping succeeded (before /ddbridge/reply)",
-    },
-    "/ddbridge/progress": {
-        "args": [{"name": "job", "type": "s"}, {"name": "progress", "type": "f"}],
-        "when": "while a job runs; job is the request id",
-    },
-    "/ddbridge/done": {
-        "args": [
-            {"name": "job", "type": "s"},
-            {"name": "path", "type": "s"},
-            {"name": "seed", "type": "s", "note": "decimal string: seeds reach 2**32 - 1, beyond int32"},
-            {"name": "index", "type": "i"},
-            {"name": "count", "type": "i"},
-        ],
-        "when": "once per finished file; job is the request id",
-    },
-    "/ddbridge/error": {
-        "args": [{"name": "job", "type": "s"}, {"name": "code", "type": "s"}, {"name": "message", "type": "s"}],
-        "when": "the request or its job failed; job is the request id ('' when it had none)",
-    },
-}
-
-
-def osc_map() -> dict:
-    """The OSC address map as published in ``plugin_protocol/osc_map.json``."""
-    return {
-        "protocol": PROTOCOL_VERSION,
-        "port": 9000,
-        "id_argument": {"name": "id", "type": "s", "note": "first argument of every request except /ddbridge/request"},
-        "requests": copy.deepcopy(OSC_REQUESTS),
-        "replies": copy.deepcopy(OSC_REPLIES),
-    }
-
-
-def published_files() -> dict[str, object]:
-    """Every generated ``plugin_protocol/`` file: relative path -> JSON document."""
-    files: dict[str, object] = {}
-    for op, schema in REQUEST_SCHEMAS.items():
-        files[f"schemas/request.{op}.json"] = schema
-        files[f"schemas/reply.{op}.json"] = reply_schema(op)
-    for name, schema in EVENT_SCHEMAS.items():
-        files[f"schemas/event.{name}.json"] = schema
-    files["osc_map.json"] = osc_map()
-    files["errors.json"] = {code: {"meaning": m, "client_action": a} for code, (m, a) in ERROR_CODES.items()}
-    return files

@@ -17,10 +17,10 @@ import time
 
 import zmq
 
-from ddbridge import protocol
-from ddbridge.errors import BadRequest, Unavailable
-from ddbridge.protocol_schema import JOB_OPS
-from ddbridge.remote import ClientKeys, keys_for
+from ddbridge.protocol import messages
+from ddbridge.protocol.errors import BadRequest, Unavailable
+from ddbridge.protocol.remote import ClientKeys, keys_for
+from ddbridge.protocol.schema import JOB_OPS
 
 DEFAULT_ENDPOINT = "tcp://127.0.0.1:5555"
 DEFAULT_EVENTS = "tcp://127.0.0.1:5556"
@@ -73,9 +73,9 @@ class Client:
         Raises ``Unavailable`` when no reply arrives after ``retries`` tries. With ``deliver`` ``"reply"``
         a job's ``out_dir`` / ``project_dir`` name folders here: checked first, filled from the reply.
         """
-        request = {"v": protocol.PROTOCOL_VERSION, "id": protocol.new_id(), **request}
+        request = {"v": messages.PROTOCOL_VERSION, "id": messages.new_id(), **request}
         if self.deliver == "reply" and request.get("op") in JOB_OPS and "deliver" not in request:
-            from ddbridge.delivery import LocalTarget, write_files
+            from ddbridge.client.delivery import LocalTarget, write_files
 
             target = LocalTarget.from_request(request.pop("out_dir", None), request.pop("project_dir", None))
             reply = self.call({**request, "deliver": "reply", "wait": True}, timeout)
@@ -83,7 +83,7 @@ class Client:
         if timeout is None:
             waits = request.get("op") in JOB_OPS and request.get("wait", True)
             timeout = self.job_timeout if waits else self.timeout
-        data = protocol.encode(request)
+        data = messages.encode(request)
         for _ in range(self.retries):
             sock = self._connected()
             sock.send_multipart([b"", data])
@@ -100,7 +100,7 @@ class Client:
         """Send one ``op`` request; return the success reply or raise the daemon's error as a ``DDBridgeError``."""
         reply = self.call({"op": op, **{k: v for k, v in fields.items() if v is not None}})
         if not reply.get("ok"):
-            raise protocol.error_from_body(reply.get("error"))
+            raise messages.error_from_body(reply.get("error"))
         return reply
 
     def ping(self) -> dict:
@@ -160,9 +160,9 @@ class Client:
 def read_reply(frames: list[bytes]) -> object:
     """The reply in a DEALER's frames: the JSON after the empty delimiter, any audio frames put back in."""
     at = 1 if len(frames) > 1 and frames[0] == b"" else 0
-    reply = protocol.parse(frames[at])
+    reply = messages.parse(frames[at])
     if isinstance(reply, dict) and len(frames) > at + 1:
-        protocol.attach_frames(reply, frames[at + 1 :])
+        messages.attach_frames(reply, frames[at + 1 :])
     return reply
 
 
@@ -194,7 +194,7 @@ class Events:
         """The next event, or None after ``timeout`` seconds."""
         if not self._socket.poll(max(0, int(timeout * 1000)), zmq.POLLIN):
             return None
-        return protocol.parse(self._socket.recv_multipart()[-1])
+        return messages.parse(self._socket.recv_multipart()[-1])
 
     def close(self) -> None:
         self._socket.close(linger=0)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge import audio as audio_ops
+from ddbridge.sound import audio as audio_ops
 from ddbridge.train.judge_file import DEFAULT_JUDGE, SavedJudge, load_judge
 from ddbridge.train.measures import tail_db
 from ddbridge.train.real_eval import SHORT, SILENT_DB

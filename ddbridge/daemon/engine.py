@@ -15,11 +15,11 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from ddbridge import audio as audio_ops
 from ddbridge.diffusion import tasks
 from ddbridge.diffusion.samplers import SAMPLERS
-from ddbridge.errors import BadRequest, ModelLoadError, Unavailable, UnknownModel
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.protocol.errors import BadRequest, ModelLoadError, Unavailable, UnknownModel
+from ddbridge.sound import audio as audio_ops
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ddbridge.errors import Busy, Cancelled, DDBridgeError, Unavailable
+from ddbridge.protocol.errors import Busy, Cancelled, DDBridgeError, Unavailable
 
 log = logging.getLogger(__name__)
 

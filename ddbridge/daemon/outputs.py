@@ -14,8 +14,8 @@ import os
 import threading
 from pathlib import Path
 
-from ddbridge import render
-from ddbridge.errors import PathRefused
+from ddbridge.protocol.errors import PathRefused
+from ddbridge.sound import render
 
 LAYOUT = ("Samples", "Generated")
 RECORD_NAME = "out_dirs.txt"

@@ -7,11 +7,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ddbridge.config import OutputConfig
-from ddbridge.engine import Engine, Work
-from ddbridge.errors import BadAudio, BadRequest
-from ddbridge.outputs import Outputs
-from ddbridge.protocol_schema import SOURCE_REGION
+from ddbridge.daemon.config import OutputConfig
+from ddbridge.daemon.engine import Engine, Work
+from ddbridge.daemon.outputs import Outputs
+from ddbridge.protocol.errors import BadAudio, BadRequest
+from ddbridge.protocol.schema import SOURCE_REGION
 
 Notify = Callable[[dict], None]
 

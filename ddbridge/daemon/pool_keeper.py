@@ -8,14 +8,14 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ddbridge import audio as audio_ops
-from ddbridge.config import PoolConfig
-from ddbridge.engine import Engine, Work
-from ddbridge.errors import Cancelled
-from ddbridge.jobs import JobQueue
-from ddbridge.orders import Order
-from ddbridge.pool import Candidate, Pool
-from ddbridge.pool_check import PoolCheck
+from ddbridge.daemon.config import PoolConfig
+from ddbridge.daemon.engine import Engine, Work
+from ddbridge.daemon.jobs import JobQueue
+from ddbridge.daemon.orders import Order
+from ddbridge.daemon.pool import Candidate, Pool
+from ddbridge.daemon.pool_check import PoolCheck
+from ddbridge.protocol.errors import Cancelled
+from ddbridge.sound import audio as audio_ops
 
 POOL_QUIET_S = 0.25  # the pool refills only after this long without job requests
 

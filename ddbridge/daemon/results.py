@@ -11,12 +11,13 @@ from pathlib import Path
 
 import numpy as np
 
-from ddbridge import __version__, render
-from ddbridge import audio as audio_ops
-from ddbridge.engine import Engine, Work
-from ddbridge.errors import DDBridgeError
-from ddbridge.orders import Order
-from ddbridge.protocol_schema import SOURCE_REGION
+from ddbridge import __version__
+from ddbridge.daemon.engine import Engine, Work
+from ddbridge.daemon.orders import Order
+from ddbridge.protocol.errors import DDBridgeError
+from ddbridge.protocol.schema import SOURCE_REGION
+from ddbridge.sound import audio as audio_ops
+from ddbridge.sound import render
 
 HELD_DELIVERIES = 4  # finished ``deliver: "reply"`` jobs whose audio is kept for a resent request
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import zmq
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 if sys.version_info >= (3, 11):
     import tomllib

@@ -82,7 +82,7 @@ from dataclasses import dataclass, field, fields, is_dataclass
 from pathlib import Path
 from typing import Any
 
-from ddbridge.errors import BadRequest
+from ddbridge.protocol.errors import BadRequest
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -104,7 +104,7 @@ class ServerConfig:
 
     def local_host(self) -> str:
         """Where OSC binds: ``host`` when that is a loopback address, else 127.0.0.1."""
-        from ddbridge.remote import is_loopback
+        from ddbridge.protocol.remote import is_loopback
 
         return self.host if is_loopback(self.host) else "127.0.0.1"
 
@@ -328,7 +328,7 @@ def _check(config: Config) -> None:
 
 
 def _check_curve(s: ServerConfig) -> None:
-    from ddbridge.remote import is_loopback
+    from ddbridge.protocol.remote import is_loopback
 
     if bool(s.curve_secret_key) != bool(s.curve_clients):
         raise BadRequest("server.curve_secret_key and server.curve_clients go together")

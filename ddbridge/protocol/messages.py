@@ -1,6 +1,6 @@
 """Parse and validate protocol messages, and build replies and events; shared by every front end and client.
 
-Requests are checked against the JSON Schemas in ``protocol_schema`` with a small validator for
+Requests are checked against the JSON Schemas in ``protocol.schema`` with a small validator for
 the subset of JSON Schema those use. Pure Python: importing this never imports torch.
 """
 
@@ -12,8 +12,8 @@ import re
 import uuid
 from functools import lru_cache
 
-from ddbridge.errors import BadAudio, BadRequest, DDBridgeError
-from ddbridge.protocol_schema import OPS, PROTOCOL_VERSION, REQUEST_SCHEMAS
+from ddbridge.protocol.errors import BadAudio, BadRequest, DDBridgeError
+from ddbridge.protocol.schema import OPS, PROTOCOL_VERSION, REQUEST_SCHEMAS
 
 MAX_MESSAGE_BYTES = 64 * 1024
 _IGNORED = {"$schema", "$id", "title", "description"}
@@ -146,7 +146,7 @@ def _error_classes() -> dict[str, type[DDBridgeError]]:
     return {cls.code: cls for cls in DDBridgeError.__subclasses__()}
 
 
-# -- validator for the JSON Schema subset used by protocol_schema -------------------------------------
+# -- validator for the JSON Schema subset used by the schemas -----------------------------------------
 
 
 def validate(instance: object, schema: dict, where: str = "") -> None:

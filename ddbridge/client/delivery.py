@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from ddbridge import render
-from ddbridge.errors import BadAudio, PathRefused
+from ddbridge.protocol.errors import BadAudio, PathRefused
+from ddbridge.sound import render
 
 DEFAULT_PROJECT_DIR = "~/Music/ddbridge"
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,63}")
