@@ -26,7 +26,7 @@ pip install -q --upgrade pip >/dev/null
 # The CPU build of torch; a CUDA machine can install its own build first.
 .venv/bin/python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
 if ((want_test)); then
-    apt_install libportaudio2 jackd2 lua5.4 chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples
+    apt_install libportaudio2 jackd2 lua5.4 chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples ardour xvfb
     # Node.js and npm from Debian only where none is installed: Debian's npm conflicts with other Node builds.
     command -v node >/dev/null || apt_install nodejs
     command -v npm >/dev/null || apt_install npm
