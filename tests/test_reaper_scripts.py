@@ -97,6 +97,32 @@ def project(daemon) -> Path:
     return folder
 
 
+# run.lua rewrites its heartbeat file about once a second while its loop turns; this long without
+# a beat, it is stuck (a script that blocks), however slow the machine. How long a whole run takes
+# is not limited: run.lua stops a run that starts no process for a while (see its header).
+STUCK_AFTER = 60
+
+
+def run_standin(args: list[str], env: dict, heartbeat: Path) -> subprocess.CompletedProcess:
+    """Run run.lua; killed only when its heartbeat stops."""
+    with open(heartbeat.with_suffix(".out"), "w+") as out, open(heartbeat.with_suffix(".err"), "w+") as err:
+        proc = subprocess.Popen(args, env=env, stdout=out, stderr=err, text=True)
+        last, changed = None, time.monotonic()
+        while proc.poll() is None:
+            time.sleep(0.1)
+            beat = heartbeat.read_text() if heartbeat.exists() else None
+            if beat != last:
+                last, changed = beat, time.monotonic()
+            elif time.monotonic() - changed > STUCK_AFTER:
+                proc.kill()
+                proc.wait()
+                err.seek(0)
+                pytest.fail(f"run.lua stopped turning its loop for {STUCK_AFTER} s (a script blocks):\n{err.read()}")
+        out.seek(0)
+        err.seek(0)
+        return subprocess.CompletedProcess(args, proc.returncode, out.read(), err.read())
+
+
 @pytest.fixture
 def run(tmp_path, scripts):
     """run(action file name, scenario fields) -> the stand-in's record of the run."""
@@ -104,17 +130,17 @@ def run(tmp_path, scripts):
     temp.mkdir()
 
     def run_script(name: str, scenario: dict, *, script: Path | None = None, env: dict | None = None) -> dict:
-        scenario = {"script": str(script or scripts / name), "max_seconds": 60, **scenario}
+        heartbeat = tmp_path / "heartbeat"
+        heartbeat.unlink(missing_ok=True)
+        scenario = {"script": str(script or scripts / name), "heartbeat": str(heartbeat), **scenario}
         scenario_path, record_path = tmp_path / "scenario.json", tmp_path / "record.json"
         scenario_path.write_text(json.dumps(scenario))
         environment = {**os.environ, "PATH": f"{BIN}{os.pathsep}{os.environ.get('PATH', '')}", "TMPDIR": str(temp)}
         started = time.monotonic()
-        proc = subprocess.run(
+        proc = run_standin(
             [LUA, str(STANDIN / "run.lua"), str(scenario_path), str(record_path)],
-            env={**environment, **(env or {})},
-            capture_output=True,
-            text=True,
-            timeout=90,
+            {**environment, **(env or {})},
+            heartbeat,
         )
         record = json.loads(record_path.read_text())
         record.update(returncode=proc.returncode, stderr=proc.stderr, wall=time.monotonic() - started)
@@ -225,6 +251,15 @@ def test_standin_checks_documented_argument_types(run, tmp_path):
     script.write_text("reaper.defer(function() reaper.InsertMedia('x.wav', 0.5) end)\n")
     record = run("", {"project_path": str(tmp_path)}, script=script)
     assert record["returncode"] == 1 and "reaper.InsertMedia: argument 2 must be integer" in record["error"]
+
+
+def test_standin_stops_a_run_that_defers_without_ever_starting_a_process(run, tmp_path):
+    script = tmp_path / "defers forever.lua"
+    script.write_text("local function again() reaper.defer(again) end\nagain()\n")
+    record = run("", {"project_path": str(tmp_path), "stall_seconds": 1}, script=script)
+    assert record["returncode"] == 1
+    assert record["error"] == "the script still deferred 1 s after it last started a process"
+    assert record["ticks"] > 1
 
 
 # -- actions against the daemon ---------------------------------------------------------------
@@ -512,7 +547,7 @@ def test_protocol_vectors_pass_through_the_lua_client(run, daemon, scripts, tmp_
             }
         )
     )
-    scenario = {"project_path": variables["PROJECT_DIR"], "extstate": settings(daemon), "max_seconds": 240}
+    scenario = {"project_path": variables["PROJECT_DIR"], "extstate": settings(daemon)}
     record = run(
         "",
         scenario,

@@ -12,7 +12,13 @@
 --   "cursor": seconds, "tracks": [{"name", "selected", "fx": [names]}],
 --   "items": [{"track": 1-based index, "position", "takes": [files], "selected"}],
 --   "extstate": {section: {key: value}}, "user_inputs": [{"ok": bool, "answer": csv}],
---   "max_seconds": safety limit}
+--   "stall_seconds": how long the run may go on without starting a process while a script still
+--     defers (default 120: longer than any deadline the scripts' client sets with the tests'
+--     settings, so that a request that never ends is reported by the client itself),
+--   "heartbeat": a file rewritten about once a second while the loop turns (the test's watchdog)}
+--
+-- Neither limit counts the whole run: a run of many requests (the protocol's vectors) may take as
+-- long as the machine needs, as long as each request ends.
 
 local here = arg[0]:match("^(.*[/\\])") or "./"
 local json = dofile(here .. "../../reaper_scripts/ddbridge/json.lua")
@@ -82,11 +88,25 @@ local err = launch(scenario.script)
 local later = {} -- {script, at_tick}: the same or other actions run while the first still works
 for _, l in ipairs(scenario.launches or {}) do later[#later + 1] = l end
 
-local ticks = 0
+local function beat(ticks)
+  if not scenario.heartbeat then return end
+  local f = assert(io.open(scenario.heartbeat, "wb"))
+  f:write(tostring(ticks))
+  f:close()
+end
+
+local ticks, spawned, progressed, beaten = 0, 0, started, started
+local stall = scenario.stall_seconds or 120
 while not err and (#state.defers > 0 or #later > 0) do
-  if standin.now() - started > (scenario.max_seconds or 60) then
-    err = string.format("the script was still deferring after %g s", scenario.max_seconds or 60)
+  local now = standin.now()
+  if (standin.spawned or 0) ~= spawned then spawned, progressed = standin.spawned, now end
+  if now - progressed > stall then
+    err = string.format("the script still deferred %g s after it last started a process", stall)
     break
+  end
+  if now - beaten >= 1 then
+    beat(ticks)
+    beaten = now
   end
   os.execute("sleep 0.03")
   ticks = ticks + 1
