@@ -69,7 +69,7 @@ def source_stem(path: str | Path) -> str:
 
 def seeds_for(seed: int | None, count: int) -> list[int]:
     """``seed, seed+1, ...`` or fresh random seeds (announced on stderr so a result can be re-made)."""
-    from ddbridge.diffusion.tasks import random_seeds
+    from ddbridge.diffusion.calls import random_seeds
 
     if seed is None:
         seeds = random_seeds(count)
@@ -141,20 +141,26 @@ def write_results(
     seeds: list[int],
     metadata: dict,
     per_item: list[dict] | None = None,
+    *,
+    category: str | None = None,
 ) -> list[Path]:
     """Finish each item of ``batch`` ``[B, C, L]`` and write it into ``folder``; print and return the paths.
 
-    ``metadata`` goes with every file, ``per_item[i]`` with file i only.
+    ``metadata`` goes with every file, ``per_item[i]`` with file i only. ``category`` is what ``bundle``
+    was conditioned on when not ``--category`` (a loop network's genre).
     """
+    from ddbridge.loops.genres import loop_samples
     from ddbridge.sound import audio, render
 
     mode = normalize_mode(args.normalize)
-    choice = bundle.resolve_category(args.category)
+    choice = bundle.resolve_category(category or args.category)
     guidance = bundle.guidance_for(choice, args.guidance)
     paths = []
     for i, (item, seed) in enumerate(zip(batch, seeds, strict=True)):
+        loop = args.loop or metadata.get("loop", False)
+        frames = loop_samples(metadata["bpm"], metadata["bars"], args.sample_rate) if "bpm" in metadata else None
         finished = audio.finish(
-            item, bundle.sample_rate, args.sample_rate, normalize=mode, peak_db=args.peak_db, loop=args.loop
+            item, bundle.sample_rate, args.sample_rate, normalize=mode, peak_db=args.peak_db, loop=loop, frames=frames
         )
         meta = {
             "seed": seed,

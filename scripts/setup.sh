@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Set up ddbridge in ./.venv (idempotent). With --test, also the test tools and the system
 # packages the tests drive for real (JACK, PortAudio, Lua 5.4, Node.js with npm, Chromium and its driver,
-# fluidsynth with the Csound SoundFont and Sonic Pi's samples for `ddbridge data build`).
+# fluidsynth with the Csound SoundFont and Sonic Pi's samples for `ddbridge data build` and `data loops`,
+# Hydrogen's h2cli for the held-out loops, libsndfile's sndfile-info to read loop chunks as a host does).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -26,7 +27,8 @@ pip install -q --upgrade pip >/dev/null
 # The CPU build of torch; a CUDA machine can install its own build first.
 .venv/bin/python -c "import torch" 2>/dev/null || pip install -q "torch==2.13.0"
 if ((want_test)); then
-    apt_install libportaudio2 jackd2 lua5.4 chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples ardour xvfb
+    apt_install libportaudio2 jackd2 lua5.4 chromium chromium-driver fluidsynth csound-soundfont sonic-pi-samples ardour xvfb \
+        hydrogen sndfile-programs
     # Node.js and npm from Debian only where none is installed: Debian's npm conflicts with other Node builds.
     command -v node >/dev/null || apt_install nodejs
     command -v npm >/dev/null || apt_install npm

@@ -153,7 +153,7 @@ def test_a_missing_default_model_is_named_with_where_it_was_expected(ckpt_models
     from ddbridge.model import registry
 
     missing = tmp_path / "assets" / "default"
-    monkeypatch.setattr(registry, "default_model_path", lambda: missing)
+    monkeypatch.setattr(registry, "default_model_path", lambda name="default": tmp_path / "assets" / name)
     with pytest.raises(UnknownModel, match="default model is not installed") as raised:
         resolve("default")
     assert str(missing) in str(raised.value)

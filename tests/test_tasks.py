@@ -7,7 +7,7 @@ import pytest
 import torch
 from tiny_models import tiny_bundle
 
-from ddbridge.diffusion import tasks
+from ddbridge.diffusion import calls, tasks
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.protocol.errors import BadAudio, BadRequest, Cancelled
 
@@ -49,7 +49,7 @@ def test_each_item_depends_only_on_its_seed(bundle, sampler):
 def test_no_seeds_means_fresh_random_ones(bundle):
     a, b = tasks.generate(bundle, 1, 16), tasks.generate(bundle, 1, 16)
     assert rel(a, b) > 0.1
-    seeds = tasks.random_seeds(100)
+    seeds = calls.random_seeds(100)
     assert len(set(seeds)) == 100 and all(0 <= s < 2**32 for s in seeds)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import torch
 
@@ -38,3 +39,78 @@ def tiny_bundle(
     """A bundle around :func:`tiny_network`, conditioned on ``categories`` when there are any."""
     net = tiny_network(classes=len(categories), **network)
     return ModelBundle(net, name, sample_rate, sample_size, tuple(categories), defaults or {})
+
+
+def tiny_loop_bundle(
+    genres: Sequence[str] = (),
+    *,
+    name: str = "tiny-loops",
+    sample_rate: int = 8000,
+    sample_size: int = 16000,
+    defaults: dict | None = None,
+    depth: int = 3,
+    width: int = 4,
+    class_dim: int = 16,
+    seed: int = 0,
+) -> ModelBundle:
+    """A beat-conditioned loop network (what ``info["loop_model"]`` of a model names), conditioned on ``genres``
+    when there are any; ``sample_size`` is one bar at 120 BPM at ``sample_rate``."""
+    torch.manual_seed(seed)
+    config = UNetConfig(
+        io_channels=2,
+        depth=depth,
+        channels=(width,) * depth,
+        num_classes=len(genres),
+        class_embed_dim=class_dim,
+        beat_conditioning=True,
+    )
+    net = DanceDiffusionUNet(config).eval()
+    return ModelBundle(net, name, sample_rate, sample_size, tuple(genres), defaults or {})
+
+
+def tiny_loop_network(
+    *,
+    name: str = "tiny-loops",
+    sample_rate: int = 8000,
+    bands: int = 4,
+    depth: int = 3,
+    width: int = 8,
+    class_dim: int = 4,
+    steps: int = 2,
+    seed: int = 1,
+) -> ModelBundle:
+    """A beat-conditioned loop network (``UNetConfig.beat_conditioning``) over the loop genres, as
+    ``ddbridge train --loops`` makes one: stereo, a ``bands``-band PQMF representation without lead
+    (``bands`` 1: the waveform), its length one bar at 120 BPM."""
+    from ddbridge.loops.genres import GENRES
+
+    hop = max(1, bands)
+    torch.manual_seed(seed)
+    config = UNetConfig(
+        io_channels=2 * hop,
+        depth=depth,
+        channels=(width,) * depth,
+        n_attn_layers=0,
+        num_classes=len(GENRES),
+        class_embed_dim=class_dim,
+        beat_conditioning=True,
+    )
+    net = DanceDiffusionUNet(config).eval()
+    net.set_loop(True)
+    info: dict = {"default_steps": steps}
+    if hop > 1:
+        info["representation"] = {"kind": "pqmf", "bands": hop, "taps": 0, "band_scales": [], "mu": 0.0, "lead": 0}
+    stride = net.stride * hop
+    size = max(1, round(sample_rate * 2.0 / stride)) * stride  # one bar at 120 BPM, to the nearest valid length
+    return ModelBundle(net, name, sample_rate, size, tuple(GENRES), info)
+
+
+def save_with_loop_network(one_shot: ModelBundle, folder: Path, loops: ModelBundle | None = None) -> Path:
+    """Save ``loops`` (default :func:`tiny_loop_network` at ``one_shot``'s rate) and ``one_shot`` carrying it
+    (``info["loop_model"]``: its absolute path) under ``folder``; the one-shot model's path."""
+    from ddbridge.model.checkpoints import save_model
+
+    loops = loops or tiny_loop_network(sample_rate=one_shot.sample_rate)
+    loop_path = save_model(loops, Path(folder).absolute() / f"{one_shot.name}-loops")
+    one_shot.info["loop_model"] = str(loop_path)
+    return save_model(one_shot, Path(folder) / one_shot.name)

@@ -21,6 +21,24 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--reference", metavar="DIR", help="score against the real hits in DIR instead of synthetic drums")
     p.add_argument(
+        "--loops",
+        action="store_true",
+        help="score the model's loops against the loops of --reference (a `ddbridge data loops` set): rhythm, "
+        "tempo, seam, genre, drum bands, variety and copies, with targets relative to the reference",
+    )
+    p.add_argument(
+        "--split",
+        help="with --loops: the manifest split of --reference to score against (default: valid; a --heldout set: "
+        "heldout)",
+    )
+    p.add_argument(
+        "--training",
+        metavar="DIR",
+        default="data/loops",
+        help="with --loops: the loop set the model trained on (genre judge, copies) (default: data/loops)",
+    )
+    p.add_argument("--per-genre", type=int, default=8, help="with --loops: loops generated per genre (default: 8)")
+    p.add_argument(
         "--finish",
         action="store_true",
         help="with --reference: score the sounds as written to files (DC removed, faded, normalised), not raw output",
@@ -61,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
             raise BadRequest(f"--threads must be >= 1, got {args.threads}")
         torch.set_num_threads(args.threads)
     bundle = load_bundle(args)
+    if args.loops:
+        return _run_loops(args, bundle)
     if args.reference is not None:
         return _run_reference(args, bundle)
     with progress_bar("eval") as progress:
@@ -88,6 +108,25 @@ def _run_reference(args: argparse.Namespace, bundle) -> int:
     reference = load_reference(args.reference, bundle.sample_size / bundle.sample_rate, wanted)
     with progress_bar("eval") as progress:
         report = evaluate_reference(bundle, reference, **_sampling(args), finish=args.finish, progress=progress)
+    print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
+    return 0
+
+
+def _run_loops(args: argparse.Namespace, bundle) -> int:
+    from pathlib import Path
+
+    from ddbridge.cli_support import progress_bar
+    from ddbridge.dataset.output import EVAL_ONLY
+    from ddbridge.train.loop_eval import evaluate_loops
+
+    if args.reference is None:
+        raise BadRequest("--loops needs --reference DIR: a `ddbridge data loops` set (its valid split, or --heldout)")
+    split = args.split or ("heldout" if (Path(args.reference) / EVAL_ONLY).is_file() else "valid")
+    with progress_bar("eval") as progress:
+        report = evaluate_loops(
+            bundle, args.reference, split, args.training, per_genre=args.per_genre, steps=args.steps,
+            sampler=args.sampler, guidance_scale=args.guidance, seed=args.seed, progress=progress,
+        )  # fmt: skip
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
     return 0
 

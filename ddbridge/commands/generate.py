@@ -54,17 +54,36 @@ def requested_seconds(args: argparse.Namespace) -> float | None:
     return None if args.seconds is None else _positive("--seconds", args.seconds)
 
 
+def _tempo_fields(args: argparse.Namespace, seconds: float | None) -> dict:
+    """The length fields of a generate request: a loop's bpm and bars as given, else seconds; and its genre."""
+    fields = {"bpm": args.bpm, "bars": _whole_bars(args.bars)} if args.bpm is not None else {"seconds": seconds}
+    return {**fields, "genre": args.genre}
+
+
+def _whole_bars(bars: float) -> int:
+    if not float(bars).is_integer():
+        raise BadRequest(f"--bars must be a whole number of bars, got {bars:g}")
+    return int(bars)
+
+
 def run_generate(args: argparse.Namespace) -> int:
     count = _count(args.count)
     seconds = requested_seconds(args)
     folder = prepare_output(args)
     if args.via_daemon:
-        return _via_daemon(args, "generate", folder, count=count, seconds=seconds)
+        return _via_daemon(args, "generate", folder, count=count, **_tempo_fields(args, seconds))
     seeds = seeds_for(args.seed, count)
     from ddbridge.diffusion import tasks
+    from ddbridge.diffusion.loop_task import tempo_network
     from ddbridge.sound import audio
 
     bundle = load_for_rendering(args)
+    loop = args.loop or bundle.resolve_category(args.category).loop
+    if loop and tempo_network(bundle, args.category, loop) is not None:
+        return _generate_loops(args, bundle, folder, seeds, seconds)
+    if args.genre is not None:
+        raise BadRequest(f"--genre is for loops (--category loop) from a model with a loop network; '{bundle.name}'"
+                         " has none" if loop else "--genre is for loops: add --category loop")  # fmt: skip
     target = bundle.sample_size if seconds is None else max(1, round(seconds * bundle.sample_rate))
     length = tasks.valid_length(bundle, target, loop=args.loop)
     with progress_bar("generate") as progress:
@@ -73,7 +92,31 @@ def run_generate(args: argparse.Namespace) -> int:
         batch = [audio.fit_length(item, target, circular=True) for item in batch]
     else:
         batch = batch[..., :target]
-    write_results(args, folder, bundle, batch, args.category or "sample", seeds, {"task": "generate"})
+    meta = {"task": "generate"}
+    if loop and args.bpm is not None and float(args.bars).is_integer():  # this model's own loop at a tempo
+        meta.update(loop=True, bpm=args.bpm, bars=int(args.bars), beats=int(args.bars) * 4)
+    write_results(args, folder, bundle, batch, args.category or "sample", seeds, meta)
+    return 0
+
+
+def _generate_loops(args: argparse.Namespace, bundle, folder: Path, seeds: list[int], seconds: float | None) -> int:
+    """Loops at a tempo from ``bundle``'s loop network: exactly ``bars * 4 * 60 / bpm`` s, tagged with the tempo."""
+    from ddbridge.diffusion import tasks
+    from ddbridge.diffusion.loop_task import loop_network, tempo_for
+    from ddbridge.loops.genres import ANY, BEATS_PER_BAR, loop_stem, resolve_genre
+
+    bars = None if args.bars is None else _whole_bars(args.bars)
+    bpm, bars = tempo_for(args.bpm, bars, None if args.bpm is not None else seconds)
+    genre = resolve_genre(args.genre)
+    options = {"steps": args.steps, "sampler": args.sampler, "guidance_scale": args.guidance}
+    with progress_bar("generate") as progress:
+        batch = tasks.generate(
+            bundle, len(seeds), seeds=seeds, loop=True, tempo=(bpm, bars), genre=genre, progress=progress, **options
+        )
+    meta = {"task": "generate", "loop": True, "bpm": bpm, "bars": bars, "beats": bars * BEATS_PER_BAR,
+            "genre": genre or ANY}  # fmt: skip
+    network = loop_network(bundle)
+    write_results(args, folder, network, batch, loop_stem(genre, (bpm, bars)), seeds, meta, category=genre)
     return 0
 
 
@@ -153,6 +196,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument("--seconds", type=float, help="length in seconds (default: the model's sample size)")
     p.add_argument("--bpm", type=float, help="tempo for --bars")
     p.add_argument("--bars", type=float, help="length in 4/4 bars at --bpm")
+    p.add_argument(
+        "--genre",
+        help="a loop's genre (with --category loop): house, techno, hiphop, trap, breakbeat, dnb, electro or any",
+    )
     add_render_options(p)
     p.set_defaults(func=run_generate)
 

@@ -60,6 +60,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "quiet one-shots scaled up (e.g. 4) leave less residual noise",
     )
     n.add_argument("--random-crop", action="store_true", help="random windows of long files instead of one-shots")
+    n.add_argument(
+        "--loops",
+        action="store_true",
+        help="train a loop network on a `ddbridge data loops` set: whole loops, padded circularly, conditioned "
+        "on genre and on the beat grid (tempo and bars)",
+    )
     n.add_argument("--audio-channels", type=int, choices=(1, 2), help=f"mono or stereo (default: {D.audio_channels})")
     n.add_argument(
         "--representation",
@@ -205,6 +211,7 @@ class _Reporter:
             self.bar = tqdm(total=p.total, initial=p.step - 1, desc="train", unit="step", file=sys.stderr, disable=None)
         if p.message is not None:
             self.bar.write(p.message, file=sys.stdout)
+            sys.stdout.flush()  # a run in the background logs to a file: each line as it happens
             return
         self.smoothed = p.loss if self.smoothed is None else 0.98 * self.smoothed + 0.02 * p.loss
         self.bar.set_postfix(loss=f"{self.smoothed:.4f}", refresh=False)

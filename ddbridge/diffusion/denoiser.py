@@ -24,13 +24,19 @@ class VDenoiser:
         self.net = net
 
     def v(
-        self, x: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor | None = None, guidance_scale: float = 1.0
+        self,
+        x: torch.Tensor,
+        t: torch.Tensor,
+        class_labels: torch.Tensor | None = None,
+        guidance_scale: float = 1.0,
+        beats: float | None = None,
     ) -> torch.Tensor:
-        """The network's v prediction at diffusion time t, with classifier-free guidance applied."""
+        """The network's v prediction at diffusion time t, with classifier-free guidance applied; ``beats`` goes to
+        beat-conditioned (loop) networks."""
         if class_labels is None or guidance_scale == 1.0:
-            return sharded_forward(self.net, x, t, class_labels)
+            return sharded_forward(self.net, x, t, class_labels, beats)
         null = torch.full_like(class_labels, self.net.config.num_classes)
-        both = sharded_forward(self.net, torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null]))
+        both = sharded_forward(self.net, torch.cat([x, x]), torch.cat([t, t]), torch.cat([class_labels, null]), beats)
         v_cond, v_uncond = both.chunk(2)
         return v_uncond + guidance_scale * (v_cond - v_uncond)
 

@@ -3,147 +3,47 @@
 Every task returns float32 CPU audio ``[B, channels, L]`` at the model's rate; the model's
 representation (``bundle.representation``) maps audio to the network's signal and back. Item ``i``
 depends only on ``seeds[i]`` (its own noise streams), so a batch equals the single runs.
-``loop=True`` switches the network to circular padding for the call, so the result wraps
-seamlessly. ``category`` is resolved by ``ModelBundle.resolve_category`` (aliases such as ``hat``;
-``loop`` also turns on ``loop``; a model without categories ignores it). ``progress(fraction)`` is
-called with 0..1; raising ``Cancelled`` from it aborts.
+``loop=True`` makes the result wrap seamlessly. A network that places its sound by the window's
+edge (a one-shot sub-band model, trained with silence before every onset) cannot run circularly:
+with no edge it cannot tell where the hit goes and makes silence. It makes its loops in its own
+window, and what runs past a shorter loop's end is folded onto its start; a sound asked longer than
+the window is the window's sound followed by silence (it would otherwise start a second sound). Every
+other network runs with circular padding for the call. A model with a loop network (see
+:mod:`ddbridge.diffusion.loop_task`) makes its loops there, at a tempo. ``category`` is resolved by
+``ModelBundle.resolve_category`` (aliases such as ``hat``; ``loop`` also turns on ``loop``; a model
+without categories ignores it). ``progress(fraction)`` is called with 0..1; raising ``Cancelled``
+from it aborts.
 """
 
 from __future__ import annotations
 
-import contextlib
 import math
-import secrets
-from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
+from ddbridge.diffusion.calls import (
+    CallSetup,
+    Progress,
+    ProgressMap,
+    check_length,
+    check_seeds,
+    edge_anchored,
+    running,
+    sample,
+    setup_call,
+)
 from ddbridge.diffusion.denoiser import VDenoiser
-from ddbridge.diffusion.samplers import get_sampler, noise_sampler_from_seeds
+from ddbridge.diffusion.loop_task import generate_loop, tempo_for, tempo_network
+from ddbridge.diffusion.samplers import noise_sampler_from_seeds
 from ddbridge.diffusion.schedule import get_sigmas, sigma_to_t, t_to_alpha_sigma
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.sound import audio as audio_ops
 
-Progress = Callable[[float], None]
-SEED_LIMIT = 2**32
 
-
-def random_seeds(count: int) -> list[int]:
-    """``count`` fresh random seeds in [0, 2**32)."""
-    return [secrets.randbelow(SEED_LIMIT) for _ in range(count)]
-
-
-def check_length(bundle: ModelBundle, length: int) -> int:
-    """``length`` if the network accepts it (a positive multiple of its stride), else ``BadRequest``."""
-    stride = bundle.stride
-    if isinstance(length, (int, np.integer)) and length > 0 and length % stride == 0:
-        return int(length)
-    if not isinstance(length, (int, np.integer)) or length <= 0:
-        raise BadRequest(f"length must be a positive multiple of the model's stride {stride}, got {length}")
-    lower, upper = length // stride * stride, (length // stride + 1) * stride
-    nearest = f"{lower} or {upper}" if lower else f"{upper}"
-    raise BadRequest(f"length {length} is not a multiple of the model's stride {stride}; nearest valid: {nearest}")
-
-
-@dataclass
-class _Setup:
-    """Resolved per-call settings shared by all tasks."""
-
-    bundle: ModelBundle
-    denoiser: VDenoiser
-    sampler: Callable
-    steps: int
-    device: torch.device
-    dtype: torch.dtype
-    class_index: int | None
-    guidance_scale: float
-    loop: bool
-
-    def extra_args(self, batch: int) -> dict:
-        if self.class_index is None:
-            return {}
-        labels = torch.full((batch,), self.class_index, dtype=torch.long, device=self.device)
-        return {"class_labels": labels, "guidance_scale": self.guidance_scale}
-
-
-def _setup(bundle, steps, sampler, category, guidance_scale, device) -> _Setup:
-    steps = bundle.default_steps if steps is None else steps
-    if not isinstance(steps, (int, np.integer)) or steps < 1:
-        raise BadRequest(f"steps must be a positive integer, got {steps}")
-    choice = bundle.resolve_category(category)
-    guidance_scale = bundle.guidance_for(choice, guidance_scale)
-    net = bundle.net
-    param = next(net.parameters())
-    if device is not None and torch.device(device) != param.device:
-        net.to(device)
-        param = next(net.parameters())
-    return _Setup(
-        bundle=bundle,
-        denoiser=VDenoiser(net),
-        sampler=get_sampler(sampler or bundle.default_sampler),
-        steps=int(steps),
-        device=param.device,
-        dtype=param.dtype,
-        class_index=choice.index,
-        guidance_scale=float(guidance_scale),
-        loop=choice.loop,
-    )
-
-
-def _seeds(seeds: Sequence[int] | None, count: int) -> list[int]:
-    if not isinstance(count, (int, np.integer)) or count < 1:
-        raise BadRequest(f"count must be a positive integer, got {count}")
-    if seeds is None:
-        return random_seeds(count)
-    seeds = [int(s) for s in seeds]
-    if len(seeds) != count:
-        raise BadRequest(f"got {len(seeds)} seeds for {count} results")
-    if any(not 0 <= s < SEED_LIMIT for s in seeds):
-        raise BadRequest(f"seeds must be in [0, {SEED_LIMIT})")
-    return seeds
-
-
-@contextlib.contextmanager
-def _running(bundle: ModelBundle, loop: bool) -> Iterator[None]:
-    """Inference mode with the network's loop (circular padding) switch set for the call, then restored."""
-    net = bundle.net
-    previous = net.loop
-    net.set_loop(loop)
-    try:
-        with torch.inference_mode():
-            yield
-    finally:
-        net.set_loop(previous)
-
-
-class _Progress:
-    """Maps sampler steps in ``phases`` equal parts onto one monotonic 0..1 report."""
-
-    def __init__(self, report: Progress | None, phases: int = 1) -> None:
-        self.report, self.phases, self.last = report, phases, -1.0
-
-    def emit(self, fraction: float) -> None:
-        fraction = min(max(fraction, 0.0), 1.0)
-        if self.report is not None and fraction > self.last:
-            self.last = fraction
-            self.report(fraction)
-
-    def callback(self, phase: int, total: int) -> Callable[[dict], None]:
-        def on_step(info: dict) -> None:
-            n = info.get("total") or total
-            self.emit((phase + min((info["i"] + 1) / n, 1.0)) / self.phases)
-
-        return on_step
-
-
-def _sample(s: _Setup, model, x: torch.Tensor, sigmas: torch.Tensor, noise, on_step) -> torch.Tensor:
-    return s.sampler(model, x, sigmas, extra_args=s.extra_args(x.shape[0]), callback=on_step, noise_sampler=noise)
-
-
-def _to_model(s: _Setup, audio, sample_rate: int) -> np.ndarray:
+def _to_model(s: CallSetup, audio, sample_rate: int) -> np.ndarray:
     """Input audio as finite ``[channels, L]`` at the model's rate and channel count."""
     if not (isinstance(sample_rate, (int, float, np.integer)) and sample_rate > 0):
         raise BadRequest(f"sample rate must be > 0, got {sample_rate}")
@@ -169,17 +69,17 @@ def _fit(a: np.ndarray, length: int, loop: bool) -> np.ndarray:
     return np.pad(a, ((0, 0), (0, length - a.shape[-1])))
 
 
-def _frames(s: _Setup, length: int, loop: bool) -> int:
+def _frames(s: CallSetup, length: int, loop: bool) -> int:
     """Network frames that hold ``length`` audio samples (a multiple of the model's stride)."""
     return s.bundle.representation.frames(length, s.bundle.net.stride, loop)
 
 
-def _audio(s: _Setup, out: torch.Tensor, length: int, loop: bool) -> torch.Tensor:
+def _audio(s: CallSetup, out: torch.Tensor, length: int, loop: bool) -> torch.Tensor:
     """The network's signal as ``length`` samples of float32 CPU audio."""
     return s.bundle.representation.decode(out.float(), length, loop).cpu()
 
 
-def _unfit(s: _Setup, out: torch.Tensor, valid: int, length: int, loop: bool) -> torch.Tensor:
+def _unfit(s: CallSetup, out: torch.Tensor, valid: int, length: int, loop: bool) -> torch.Tensor:
     """Undo ``_fit`` (to ``valid`` samples) on a batch and return float32 CPU audio."""
     out = _audio(s, out, valid, loop)
     if loop and out.shape[-1] != length:
@@ -187,7 +87,7 @@ def _unfit(s: _Setup, out: torch.Tensor, valid: int, length: int, loop: bool) ->
     return out[..., :length].contiguous()
 
 
-def _tensor(s: _Setup, a: np.ndarray, batch: int, loop: bool) -> torch.Tensor:
+def _tensor(s: CallSetup, a: np.ndarray, batch: int, loop: bool) -> torch.Tensor:
     """Audio ``[C, L]`` (``L`` a valid length) as ``batch`` copies of the network's signal."""
     audio = torch.from_numpy(a).to(s.device)[None]
     signal = s.bundle.representation.encode(audio, _frames(s, a.shape[-1], loop), loop)
@@ -205,23 +105,56 @@ def generate(
     category: str | None = None,
     guidance_scale: float | None = None,
     loop: bool = False,
+    tempo: tuple[float, int] | None = None,
+    genre: str | None = None,
     progress: Progress | None = None,
     device: str | torch.device | None = None,
 ) -> torch.Tensor:
-    """``count`` new sounds of ``length`` samples (default: the model's sample size) from pure noise."""
+    """``count`` new sounds of ``length`` samples (default: the model's sample size) from pure noise.
+
+    A loop (``category`` loop, or ``loop`` with no category) from a model with a loop network is made there
+    (:func:`loop_task.generate_loop`) at ``tempo`` (bpm, bars; default: one bar of ``length``, or at 120 BPM)
+    in ``genre``, exactly as long as its bars.
+    """
+    if tempo_network(bundle, category, loop) is not None:
+        seconds = None if length is None else length / bundle.sample_rate
+        bpm, bars = tempo or tempo_for(None, None, seconds)
+        return generate_loop(
+            bundle, count, bpm=bpm, bars=bars, genre=genre, seeds=seeds, steps=steps, sampler=sampler,
+            guidance_scale=guidance_scale, progress=progress, device=device,
+        )  # fmt: skip
     length = check_length(bundle, bundle.sample_size if length is None else length)
-    seeds = _seeds(seeds, count)
-    s = _setup(bundle, steps, sampler, category, guidance_scale, device)
+    seeds = check_seeds(seeds, count)
+    s = setup_call(bundle, steps, sampler, category, guidance_scale, device)
     loop = loop or s.loop
-    track = _Progress(progress)
-    with _running(bundle, loop):
+    anchored = edge_anchored(bundle)
+    # An anchored network makes one sound in its own window: a loop is made there and folded, and a request
+    # longer than the window gets that sound followed by silence, never a second sound the window cannot hold.
+    made = bundle.sample_size if anchored and (loop or length > bundle.sample_size) else length
+    circular = loop and not anchored
+    track = ProgressMap(progress)
+    with running(bundle, loop):
         track.emit(0.0)
         sigmas = get_sigmas(s.steps, device=s.device)
-        shape = (count, bundle.net.config.io_channels, _frames(s, length, loop))
+        shape = (count, bundle.net.config.io_channels, _frames(s, made, circular))
         noise = noise_sampler_from_seeds(seeds, torch.empty(shape, device=s.device, dtype=s.dtype))
-        out = _sample(s, s.denoiser, noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
+        out = sample(s, s.denoiser, noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
         track.emit(1.0)
-    return _audio(s, out, length, loop)
+    audio = _audio(s, out, made, circular)
+    if audio.shape[-1] < length:
+        return torch.nn.functional.pad(audio, (0, length - audio.shape[-1]))
+    return fold(audio, length) if loop and audio.shape[-1] > length else audio
+
+
+def fold(audio: torch.Tensor, length: int) -> torch.Tensor:
+    """``audio [..., L]`` (L >= length) as a loop of ``length`` samples: whatever runs past the end is added
+    onto the start, as the sound would ring on into the next repetition."""
+    out = audio[..., :length].clone()
+    rest = audio[..., length:]
+    for start in range(0, rest.shape[-1], length):
+        piece = rest[..., start : start + length]
+        out[..., : piece.shape[-1]] += piece
+    return out
 
 
 def variate(
@@ -247,24 +180,24 @@ def variate(
     """
     if not (isinstance(strength, (int, float)) and 0.0 < strength <= 1.0):
         raise BadRequest(f"strength must be in (0, 1], got {strength}")
-    seeds = _seeds(seeds, count)
-    s = _setup(bundle, steps, sampler, category, guidance_scale, device)
+    seeds = check_seeds(seeds, count)
+    s = setup_call(bundle, steps, sampler, category, guidance_scale, device)
     loop = loop or s.loop
     a = _to_model(s, audio, sample_rate)
     length = a.shape[-1]
     valid = valid_length(s.bundle, length, loop=loop)
     x0 = _tensor(s, _fit(a, valid, loop), count, loop)
-    track = _Progress(progress)
-    with _running(bundle, loop):
+    track = ProgressMap(progress)
+    with running(bundle, loop):
         track.emit(0.0)
         sigmas = get_sigmas(s.steps, t_start=float(strength), device=s.device)
         noise = noise_sampler_from_seeds(seeds, x0)
-        out = _sample(s, s.denoiser, x0 + noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
+        out = sample(s, s.denoiser, x0 + noise() * sigmas[0], sigmas, noise, track.callback(0, s.steps))
         track.emit(1.0)
     return _unfit(s, out, valid, length, loop)
 
 
-def _invert(s: _Setup, x0: torch.Tensor, on_step: Callable[[dict], None]) -> torch.Tensor:
+def _invert(s: CallSetup, x0: torch.Tensor, on_step: Callable[[dict], None]) -> torch.Tensor:
     """Run deterministic v-DDIM backwards from x0 (sigma 0) to the largest sigma; return k-diffusion x there."""
     sigmas = get_sigmas(s.steps, device=s.device).flip(0).double()
     ts = sigma_to_t(sigmas)
@@ -315,21 +248,21 @@ def interpolate(
     positions = [float(p) for p in positions]
     if not positions or any(not 0.0 <= p <= 1.0 for p in positions):
         raise BadRequest(f"positions must be a non-empty list of numbers in [0, 1], got {positions}")
-    seeds = _seeds(seeds, len(positions))
-    s = _setup(bundle, steps, sampler, category, guidance_scale, device)
+    seeds = check_seeds(seeds, len(positions))
+    s = setup_call(bundle, steps, sampler, category, guidance_scale, device)
     loop = loop or s.loop
     a, b = _to_model(s, audio_a, sample_rate), _to_model(s, audio_b, sample_rate)
     length = max(a.shape[-1], b.shape[-1])
     valid = valid_length(s.bundle, length, loop=loop)
     pair = torch.cat([_tensor(s, _fit(a, valid, loop), 1, loop), _tensor(s, _fit(b, valid, loop), 1, loop)])
-    track = _Progress(progress, phases=2)
-    with _running(bundle, loop):
+    track = ProgressMap(progress, phases=2)
+    with running(bundle, loop):
         track.emit(0.0)
         latent_a, latent_b = _invert(s, pair, track.callback(0, s.steps))
         x = torch.stack([slerp(latent_a, latent_b, p) for p in positions])
         sigmas = get_sigmas(s.steps, device=s.device)
         noise = noise_sampler_from_seeds(seeds, x)
-        out = _sample(s, s.denoiser, x, sigmas, noise, track.callback(1, s.steps))
+        out = sample(s, s.denoiser, x, sigmas, noise, track.callback(1, s.steps))
         track.emit(1.0)
     return _unfit(s, out, valid, length, loop)
 
@@ -352,15 +285,15 @@ class _KeepRegion:
 
 
 def _inpaint(
-    s: _Setup, x0: torch.Tensor, keep: torch.Tensor, seeds: list[int], progress: Progress | None
+    s: CallSetup, x0: torch.Tensor, keep: torch.Tensor, seeds: list[int], progress: Progress | None
 ) -> torch.Tensor:
-    track = _Progress(progress)
+    track = ProgressMap(progress)
     track.emit(0.0)
     sigmas = get_sigmas(s.steps, device=s.device)
     noise = noise_sampler_from_seeds(seeds, x0)
     start = noise()
     model = _KeepRegion(s.denoiser, x0, keep.to(s.device)[None, None], start)
-    out = _sample(s, model, start * sigmas[0], sigmas, noise, track.callback(0, s.steps))
+    out = sample(s, model, start * sigmas[0], sigmas, noise, track.callback(0, s.steps))
     track.emit(1.0)
     return out
 
@@ -390,8 +323,8 @@ def inpaint(
     device: str | torch.device | None = None,
 ) -> torch.Tensor:
     """Regenerate ``audio`` where ``keep_mask`` (bool, one per input sample) is False, keeping the rest."""
-    seeds = _seeds(seeds, count)
-    s = _setup(bundle, steps, sampler, category, guidance_scale, device)
+    seeds = check_seeds(seeds, count)
+    s = setup_call(bundle, steps, sampler, category, guidance_scale, device)
     loop = loop or s.loop
     in_length = audio_ops.as_array(audio).shape[-1]
     a = _to_model(s, audio, sample_rate)
@@ -401,7 +334,7 @@ def inpaint(
     keep = _fit(keep[None].astype(np.float32), valid, loop)[0] > 0.5
     x0 = _tensor(s, _fit(a, valid, loop), count, loop)
     frames = bundle.representation.keep_frames(torch.from_numpy(keep), x0.shape[-1], loop)
-    with _running(bundle, loop):
+    with running(bundle, loop):
         out = _inpaint(s, x0, frames, seeds, progress)
     return _unfit(s, out, valid, length, loop)
 
@@ -430,8 +363,8 @@ def extend(
     """
     if not (isinstance(seconds, (int, float)) and math.isfinite(seconds) and seconds > 0):
         raise BadRequest(f"seconds to extend by must be > 0, got {seconds}")
-    seeds = _seeds(seeds, count)
-    s = _setup(bundle, steps, sampler, category, guidance_scale, device)
+    seeds = check_seeds(seeds, count)
+    s = setup_call(bundle, steps, sampler, category, guidance_scale, device)
     loop = loop or s.loop
     a = _to_model(s, audio, sample_rate)
     kept = a.shape[-1]
@@ -441,6 +374,6 @@ def extend(
     keep[:kept] = True
     x0 = _tensor(s, _fit(a, valid, loop=False), count, loop=False)
     frames = bundle.representation.keep_frames(torch.from_numpy(keep), x0.shape[-1])
-    with _running(bundle, loop):
+    with running(bundle, loop):
         out = _inpaint(s, x0, frames, seeds, progress)
     return _unfit(s, out, valid, length, loop=False)

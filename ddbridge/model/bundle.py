@@ -91,6 +91,7 @@ class ModelBundle:
     sample_size: int
     categories: tuple[str, ...] = ()
     info: dict = field(default_factory=dict)
+    loop_network: ModelBundle | None = None  # makes this model's loops at a tempo (``info["loop_model"]`` names it)
 
     @functools.cached_property
     def representation(self) -> Representation:

@@ -72,9 +72,18 @@ def load_model(
         bundle = _load_ckpt(where, name or where.stem, device, trust_pickle)
     if hub_id:
         bundle.info["hub_id"] = hub_id
+    if kind == "ddbridge" and bundle.info.get("loop_model"):
+        bundle.loop_network = load_model(_beside(where, bundle.info["loop_model"]), device)
     if sample_rate is not None or sample_size is not None:
         bundle = _override(bundle, sample_rate, sample_size)
     return bundle
+
+
+def _beside(model: Path, name: str) -> str:
+    """``name`` (a model a model names) as a path when it is one relative to ``model``'s folder, else as given."""
+    folder = model if model.is_dir() else model.parent
+    nearby = folder / name
+    return str(nearby) if not Path(name).is_absolute() and nearby.exists() else name
 
 
 def locate(source: str | Path) -> tuple[Path | str, str | None]:

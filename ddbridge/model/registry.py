@@ -18,6 +18,8 @@ if TYPE_CHECKING:
 
 MODELS_DIR_ENV = "DDBRIDGE_MODELS_DIR"
 DEFAULT_NAME = "default"
+DEFAULT_LOOPS_NAME = "default-loops"  # the bundled loop network the default model makes its loops with
+BUNDLED_NAMES = (DEFAULT_NAME, DEFAULT_LOOPS_NAME)
 
 
 @dataclass(frozen=True)
@@ -89,9 +91,9 @@ def models_dir() -> Path:
     return Path(user_data_dir("ddbridge", appauthor=False)) / "models"
 
 
-def default_model_path() -> Path:
-    """Where the bundled default model lives (it may not be installed)."""
-    return Path(__file__).resolve().parent.parent / "assets" / DEFAULT_NAME
+def default_model_path(name: str = DEFAULT_NAME) -> Path:
+    """Where the bundled model ``name`` (the default, or its loop network) lives (it may not be installed)."""
+    return Path(__file__).resolve().parent.parent / "assets" / name
 
 
 def find_released(name: str) -> ReleasedModel | None:
@@ -107,10 +109,10 @@ def resolve(name: str) -> Path | str:
 
     Raises UnknownModel for names that are neither local nor released.
     """
-    if name == DEFAULT_NAME:
-        path = default_model_path()
+    if name in BUNDLED_NAMES:
+        path = default_model_path(name)
         if not _is_installed(path):
-            raise UnknownModel(f"the default model is not installed (expected it at {path}); name a model or a path")
+            raise UnknownModel(f"the {name} model is not installed (expected it at {path}); name a model or a path")
         return path
     released = find_released(name)
     local = local_models()
@@ -145,10 +147,12 @@ def local_models() -> dict[str, Path]:
 def list_models() -> list[ModelEntry]:
     """The bundled default, every released model (present or not) and the user's own models."""
     local = local_models()
-    default = default_model_path()
-    entries = [
-        ModelEntry(DEFAULT_NAME, "bundled", *_rate_and_size(default), default if _is_installed(default) else None)
-    ]
+    entries = []
+    for name in BUNDLED_NAMES:
+        path = default_model_path(name)
+        installed = _is_installed(path)
+        if installed or name == DEFAULT_NAME:
+            entries.append(ModelEntry(name, "bundled", *_rate_and_size(path), path if installed else None))
     for m in RELEASED_MODELS.values():
         entries.append(ModelEntry(m.name, "released", m.sample_rate, m.sample_size, local.get(m.name)))
     for name, path in local.items():

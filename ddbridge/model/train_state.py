@@ -42,7 +42,8 @@ def representation_config(cfg: dict) -> RepresentationConfig:
         return RepresentationConfig(data_scale=scale)
     bands = int(cfg["bands"])
     taps = 32 * bands + 1 if kind == "pqmf" else 0
-    lead = math.ceil((taps - 1) / 2 / bands) if taps else 0  # frames that hold the filters' reach
+    # frames that hold the filters' reach around a one-shot; a loop wraps instead
+    lead = math.ceil((taps - 1) / 2 / bands) if taps and not cfg.get("loops") else 0
     return RepresentationConfig(
         kind=kind, bands=bands, taps=taps, band_scales=tuple(cfg.get("band_scales") or ()),
         mu=float(cfg.get("mu") or 0.0), data_scale=scale, lead=lead,

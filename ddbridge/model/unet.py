@@ -9,6 +9,12 @@ The original feeds the timestep (and here the class) only to the first convoluti
 input planes. ``level_conditioning`` also adds a learnt per-channel offset of that conditioning at
 the entry of every deeper level, so a network with narrow outer levels still hears the noise level
 and the category where its coarse structure is decided. Released models do not use it.
+
+``beat_conditioning`` (loop networks) tells the network where the beats fall: the input gets
+``BEAT_PLANES`` cosine/sine planes whose periods are a sixteenth, an eighth, a beat, two beats and a
+bar of the window's ``beats``, and the conditioning vector gets Fourier features of the beat's length
+in frames (the tempo). With circular padding a network is otherwise blind to position: the planes put
+the downbeat at the start of the window and the grid under every hit.
 """
 
 from __future__ import annotations
@@ -22,6 +28,10 @@ from torch import nn
 
 CUBIC_KERNEL = (-0.01171875, -0.03515625, 0.11328125, 0.43359375, 0.43359375, 0.11328125, -0.03515625, -0.01171875)
 TIMESTEP_FEATURES = 16
+BEAT_PERIODS = (0.25, 0.5, 1.0, 2.0, 4.0)  # in beats: sixteenth, eighth, beat, half bar, bar
+BEAT_PLANES = 2 * len(BEAT_PERIODS)
+TEMPO_FEATURES = 16
+TEMPO_CENTRE = 10.0  # log2 of a beat's length in frames around which the tempo features turn
 
 
 @dataclass(frozen=True)
@@ -35,6 +45,7 @@ class UNetConfig:
     num_classes: int = 0
     class_embed_dim: int = 16
     level_conditioning: bool = False
+    beat_conditioning: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "channels", tuple(int(c) for c in self.channels))
@@ -172,6 +183,14 @@ class FourierFeatures(nn.Module):
         return torch.cat([f.cos(), f.sin()], dim=-1)
 
 
+def beat_planes(length: int, beats: float, like: torch.Tensor) -> torch.Tensor:
+    """``[1, BEAT_PLANES, length]``: a cosine and a sine per period of :data:`BEAT_PERIODS`, the window holding
+    ``beats`` beats, phase 0 at its first frame."""
+    position = torch.arange(length, dtype=torch.float64, device=like.device) * (beats / length)
+    angles = torch.stack([2 * math.pi * position / p for p in BEAT_PERIODS])
+    return torch.cat([angles.cos(), angles.sin()]).to(like.dtype)[None]
+
+
 class DanceDiffusionUNet(nn.Module):
     """v-predicting U-Net: ``forward(x [B, io, L], t [B]) -> v [B, io, L]``."""
 
@@ -180,6 +199,9 @@ class DanceDiffusionUNet(nn.Module):
         self.config = config = config or UNetConfig()
         self.timestep_embed = FourierFeatures(1, TIMESTEP_FEATURES)
         cond_channels = TIMESTEP_FEATURES
+        if config.beat_conditioning:
+            self.tempo_embed = FourierFeatures(1, TEMPO_FEATURES)
+            cond_channels += TEMPO_FEATURES
         if config.num_classes:
             # The last row is the null class used for classifier-free guidance.
             self.class_embed = nn.Embedding(config.num_classes + 1, config.class_embed_dim)
@@ -211,7 +233,7 @@ class DanceDiffusionUNet(nn.Module):
                 )  # fmt: skip
             else:
                 block = nn.Sequential(
-                    ResConvBlock(config.io_channels + cond_channels, c, c),
+                    ResConvBlock(config.io_channels + cond_channels + self.beat_plane_count, c, c),
                     ResConvBlock(c, c, c),
                     ResConvBlock(c, c, c),
                     block,
@@ -227,6 +249,11 @@ class DanceDiffusionUNet(nn.Module):
         return self.config.stride
 
     @property
+    def beat_plane_count(self) -> int:
+        """Input planes that mark the beat grid (0 unless the network is beat-conditioned)."""
+        return BEAT_PLANES if self.config.beat_conditioning else 0
+
+    @property
     def loop(self) -> bool:
         return self._loop
 
@@ -239,19 +266,29 @@ class DanceDiffusionUNet(nn.Module):
             elif isinstance(m, (Downsample1d, Upsample1d)):
                 m.pad_mode = "circular" if loop else "reflect"
 
-    def forward(self, x: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor | None = None) -> torch.Tensor:
+    def forward(
+        self, x: torch.Tensor, t: torch.Tensor, class_labels: torch.Tensor | None = None, beats: float | None = None
+    ) -> torch.Tensor:
+        """``v`` for ``x`` at time ``t``; ``beats``: how many beats the window holds (beat-conditioned networks)."""
         if x.shape[-1] % self.stride:
             raise ValueError(f"length {x.shape[-1]} is not a multiple of the network stride {self.stride}")
         n, _, length = x.shape
         t = t.to(x.dtype).reshape(-1).expand(n) if t.numel() == 1 else t.to(x.dtype)
         cond = [self.timestep_embed(t[:, None])]
+        planes = [x]
+        if self.config.beat_conditioning:
+            if beats is None or not beats > 0:
+                raise ValueError(f"a beat-conditioned network needs the window's beats (> 0), got {beats}")
+            tempo = torch.full((n, 1), math.log2(length / beats) - TEMPO_CENTRE, dtype=x.dtype, device=x.device)
+            cond.append(self.tempo_embed(tempo))
+            planes.append(beat_planes(length, float(beats), x).expand(n, -1, -1))
         if self.config.num_classes:
             if class_labels is None:
                 class_labels = torch.full((n,), self.config.num_classes, dtype=torch.long, device=x.device)
             cond.append(self.class_embed(class_labels.to(x.device)).to(x.dtype))
         cond_vector = torch.cat(cond, dim=1)
-        cond_planes = cond_vector[:, :, None].expand(n, -1, length)
-        return run_blocks(self.net, torch.cat([x, cond_planes], dim=1), cond_vector)
+        planes.append(cond_vector[:, :, None].expand(n, -1, length))
+        return run_blocks(self.net, torch.cat(planes, dim=1), cond_vector)
 
     def num_parameters(self) -> int:
         return sum(p.numel() for p in self.parameters())

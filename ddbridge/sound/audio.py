@@ -203,13 +203,15 @@ def finish(
     fade_out_ms: float = FADE_OUT_MS,
     remove_dc: bool = True,
     loop: bool = False,
+    frames: int | None = None,
 ) -> np.ndarray:
     """Turn raw model output ``[C, L]`` into a file-ready float32 ``[L, C]`` array at ``target_rate``.
 
     Steps: DC removal, leading-silence trim, resampling, fade-out, then peak or loudness
     normalisation; the result never exceeds ``peak_db`` dBFS when normalising and never clips.
     ``loop=True`` keeps a loop seamless: no trim or fade, DC removal by the mean only, and
-    wrap-around resampling to ``round(L * target_rate / sample_rate)`` samples.
+    wrap-around resampling to ``frames`` samples (default ``round(L * target_rate / sample_rate)``; a loop
+    at a tempo passes its exact length at ``target_rate``).
     """
     if normalize not in ("peak", "loudness", None):
         raise BadRequest(f"normalize must be 'peak', 'loudness' or None, got {normalize!r}")
@@ -222,7 +224,7 @@ def finish(
     if loop:
         if remove_dc:
             a = a - a.mean(axis=-1, keepdims=True)
-        a = fit_length(a, max(1, round(a.shape[-1] * rate / sample_rate)), circular=True)
+        a = fit_length(a, frames or max(1, round(a.shape[-1] * rate / sample_rate)), circular=True)
     else:
         if remove_dc:
             a = remove_dc_offset(a, sample_rate)

@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from ddbridge.protocol.errors import BadAudio, BadRequest, PathRefused
+from ddbridge.sound.wav_chunks import playback_chunks
 
 SUBTYPES = {16: "PCM_16", 24: "PCM_24", 32: "FLOAT"}
 SOFTWARE = "ddbridge"
@@ -151,7 +152,8 @@ def _write_temp(out_dir: Path, stem: str, suffix: str, write) -> Path:
 
 
 def encode_wav(audio, sample_rate: int, *, bit_depth: int = 24, metadata: dict | None = None) -> bytes:
-    """``audio`` ``[L, C]`` (or ``[L]``) as the bytes of a WAV file with ``metadata`` in its INFO chunk.
+    """``audio`` ``[L, C]`` (or ``[L]``) as the bytes of a WAV file with ``metadata`` in its INFO chunk (a loop at a
+    tempo also gets ``acid`` and ``smpl`` chunks: :mod:`ddbridge.sound.wav_chunks`).
 
     ``bit_depth`` is 16 or 24 (PCM) or 32 (float). These are the bytes ``write_wav`` publishes.
     """
@@ -170,13 +172,13 @@ def encode_wav(audio, sample_rate: int, *, bit_depth: int = 24, metadata: dict |
         raise BadAudio(f"audio to write must be finite [frames, channels], got shape {a.shape}")
     if bit_depth != 32:
         a = np.clip(a, -1.0, 1.0)
-    chunk = _info_chunk(_checked_metadata(metadata))
+    metadata = _checked_metadata(metadata)
     buffer = io.BytesIO()
     sf.write(buffer, a, sample_rate, subtype=SUBTYPES[bit_depth], format="WAV")
     data = bytearray(buffer.getvalue())
     if len(data) % 2:
         data += b"\0"
-    data += chunk
+    data += playback_chunks(metadata, sample_rate, a.shape[0]) + _info_chunk(metadata)
     data[4:8] = struct.pack("<I", len(data) - 8)
     return bytes(data)
 

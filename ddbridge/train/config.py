@@ -40,7 +40,8 @@ class TrainConfig:
     says (unnamed ones: 1; weights imply ``balance``). A resumed run keeps its checkpoint's
     ``KEPT_UNLESS_GIVEN`` (``lr``, ``band_weights``, ``category_weights``) unless they are given.
     ``default_sampler``/``default_steps``/``default_guidance`` None mean the ``init`` model's sampler
-    defaults, else the bundle defaults.
+    defaults, else the bundle defaults. ``loops`` trains a loop network on a ``ddbridge data loops`` set:
+    whole loops, circular padding, conditioned on genre and on the beat grid.
     """
 
     out: str
@@ -57,6 +58,7 @@ class TrainConfig:
     class_cond: bool | None = None
     data_scale: float | None = None
     random_crop: bool = False
+    loops: bool = False
     audio_channels: int = 2
     representation: str = "waveform"
     bands: int = 16

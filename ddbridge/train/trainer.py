@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from ddbridge.diffusion.schedule import t_to_alpha_sigma
+from ddbridge.loops.genres import GENRES
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.device import pick_device
 from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX
@@ -51,9 +52,11 @@ from ddbridge.train.config import (
     TrainConfig,
 )
 from ddbridge.train.data import AudioFolder, folder_categories
+from ddbridge.train.loop_data import LoopSet
 from ddbridge.train.netinit import adapt_classes, new_network, parse_channels
 
 log = logging.getLogger(__name__)
+LOOP_DEFAULT_SECONDS = 2.0  # one bar at 120 BPM
 
 
 @dataclass
@@ -163,11 +166,14 @@ class _Run:
             self._start()
         cfg = self.cfg
         channels = self.net.config.io_channels // cfg.hop
-        self.data = AudioFolder(
-            cfg.data, cfg.sample_rate, cfg.sample_size, channels,
-            one_shot=not cfg.random_crop, augment=cfg.augment, balance=cfg.balance,
-            category_weights=cfg.category_weights,
-        )  # fmt: skip
+        if cfg.loops:
+            self.data: AudioFolder | LoopSet = LoopSet(cfg.data, cfg.sample_rate, self.net.stride * cfg.hop)
+        else:
+            self.data = AudioFolder(
+                cfg.data, cfg.sample_rate, cfg.sample_size, channels,
+                one_shot=not cfg.random_crop, augment=cfg.augment, balance=cfg.balance,
+                category_weights=cfg.category_weights,
+            )  # fmt: skip
         if cfg.hop > 1 and not cfg.band_scales:
             scales = measure_band_scales(representation_config(dataclasses.asdict(cfg)), self.data.windows())
             self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
@@ -185,7 +191,9 @@ class _Run:
 
     def _start(self) -> None:
         cfg = self.cfg
-        labels = folder_categories(cfg.data)
+        labels = GENRES if cfg.loops else folder_categories(cfg.data)
+        if cfg.loops and cfg.init:
+            raise BadRequest("a loop network is trained from scratch (--loops cannot take --init)")
         conditioned = bool(labels) if cfg.class_cond is None else cfg.class_cond
         if conditioned and not labels:
             raise BadRequest(
@@ -221,9 +229,14 @@ class _Run:
                 n_attn_layers=cfg.attn_layers,
                 level_conditioning=cfg.level_conditioning,
                 num_classes=len(labels) if conditioned else 0,
+                beat_conditioning=cfg.loops,
             )
             net, categories = new_network(config, cfg.seed), tuple(labels) if conditioned else ()
+            net.set_loop(cfg.loops)
             rate, size, scale = DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, 1.0
+            if cfg.loops:  # a loop network's default length: one bar at 120 BPM, to the nearest valid length
+                stride = net.stride * cfg.hop
+                size = max(1, round((cfg.sample_rate or rate) * LOOP_DEFAULT_SECONDS / stride)) * stride
             sampler = steps = guidance = None
         self.cfg = cfg = dataclasses.replace(
             cfg,
@@ -246,6 +259,7 @@ class _Run:
         config = UNetConfig.from_dict(meta["unet"])
         self.categories = tuple(meta["categories"])
         self.net = DanceDiffusionUNet(config)
+        self.net.set_loop(config.beat_conditioning)  # a loop network trains padded circularly
         ema = prefixed_weights(state, EMA_PREFIX)
         self.net.load_state_dict(prefixed_weights(state, TRAIN_PREFIX) or ema)  # a slim checkpoint: from the EMA
         self.net.to(self.device).train()
@@ -266,7 +280,8 @@ class _Run:
         null = self.net.config.num_classes
         if not null:
             return None
-        idx = self.label_map[labels] if self.use_labels else np.full(len(labels), null)
+        idx = np.where(labels >= 0, self.label_map[np.maximum(labels, 0)], null) if self.use_labels else null
+        idx = np.broadcast_to(idx, labels.shape)
         drop = (torch.rand(len(labels), generator=gen) < self.cfg.class_dropout).numpy()
         return torch.from_numpy(np.where(drop, null, idx)).to(self.device)
 
@@ -274,8 +289,14 @@ class _Run:
         cfg, step = self.cfg, self.step
         rng = np.random.default_rng([cfg.seed, step])
         gen = torch.Generator().manual_seed(int(rng.integers(2**62)))
-        audio, labels = self.data.batch(rng, cfg.batch_size)
-        x = self.rep.encode(torch.from_numpy(audio).to(self.device), self.frames)
+        extra = {}
+        if cfg.loops:
+            audio, labels, extra["beats"] = self.data.batch(rng, cfg.batch_size)
+            frames = audio.shape[-1] // cfg.hop
+            x = self.rep.encode(torch.from_numpy(audio).to(self.device), frames, loop=True)
+        else:
+            audio, labels = self.data.batch(rng, cfg.batch_size)
+            x = self.rep.encode(torch.from_numpy(audio).to(self.device), self.frames)
         t = torch.rand(len(x), generator=gen)
         eps = torch.randn(x.shape, generator=gen).to(self.device)
         alpha, sigma = (a[:, None, None].to(self.device) for a in t_to_alpha_sigma(t))
@@ -283,7 +304,7 @@ class _Run:
         for group in self.opt.param_groups:
             group["lr"] = cfg.lr * min(1.0, (step - self.warm_from + 1) / max(cfg.lr_warmup, 1))
         with torch.autocast("cuda", dtype=torch.bfloat16, enabled=self.device.type == "cuda" and cfg.bf16):
-            v = self.net(x * alpha + eps * sigma, t.to(self.device), class_labels)
+            v = self.net(x * alpha + eps * sigma, t.to(self.device), class_labels, **extra)
         loss = ((v.float() - (eps * alpha - x * sigma)).pow(2).mean(dim=(0, 2)) * self.loss_weights).mean()
         self.opt.zero_grad(set_to_none=True)
         loss.backward()
