@@ -12,7 +12,7 @@ import time
 import uuid
 from pathlib import Path
 
-from tiny_models import tiny_bundle
+from tiny_models import save_with_loop_network, tiny_bundle
 
 from ddbridge.client.connection import Client
 from ddbridge.model.checkpoints import save_model
@@ -23,9 +23,11 @@ SAMPLE_RATE = 8000
 SAMPLE_SIZE = 2048
 
 
-def build_tiny_model(folder: Path, categories: tuple[str, ...] = CATEGORIES, guidance: float = 1.0) -> Path:
+def build_tiny_model(
+    folder: Path, categories: tuple[str, ...] = CATEGORIES, guidance: float = 1.0, *, loops: bool = False
+) -> Path:
     """A class-conditioned network of ~14k parameters (depth 3) saved in the own format;
-    ``guidance`` is its default guidance scale."""
+    ``guidance`` is its default guidance scale; ``loops``: it carries a tiny loop network (loops at a tempo)."""
     bundle = tiny_bundle(
         categories,
         sample_rate=SAMPLE_RATE,
@@ -34,6 +36,8 @@ def build_tiny_model(folder: Path, categories: tuple[str, ...] = CATEGORIES, gui
         width=8,
         class_dim=4,
     )
+    if loops:
+        return save_with_loop_network(bundle, folder)
     return save_model(bundle, folder / "tiny")
 
 

@@ -83,7 +83,7 @@ def inbox():
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory, inbox):
     root = tmp_path_factory.mktemp("osc")
-    model = build_tiny_model(tmp_path_factory.mktemp("model"))
+    model = build_tiny_model(tmp_path_factory.mktemp("model"), loops=True)  # the vectors ask for loops
     with DaemonProcess(model, root, pool_size=0, osc_reply_port=inbox.getsockname()[1]) as d:
         yield d
 
@@ -130,6 +130,54 @@ def test_ints_and_floats_are_accepted_where_they_lose_nothing(osc):
     assert msgs[0][0] == "/ddbridge/error" and msgs[0][1][1] == "bad_request" and "count" in msgs[0][1][2]
 
 
+def _chunks(path: str) -> dict[bytes, bytes]:
+    """The top-level RIFF chunks of a WAV file, read from the layout (id, u32 size, payload, pad byte)."""
+    data = Path(path).read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and struct.unpack("<I", data[4:8])[0] == len(data) - 8
+    chunks, pos = {}, 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        chunks[cid] = data[pos + 8 : pos + 8 + size]
+        pos += 8 + size + size % 2
+    assert pos == len(data)
+    return chunks
+
+
+def test_loop_at_a_tempo_answers_like_generate(daemon, osc):
+    osc.send("/ddbridge/loop", "l-1", "house", 124, 2, 2)  # an int tempo is taken as the float it is
+    msgs = osc.collect("l-1")
+    done = [args for address, args in msgs if address == "/ddbridge/done"]
+    assert [(d[3], d[4]) for d in done] == [(0, 2), (1, 2)]
+    reply = _reply(msgs)
+    jsonschema.validate(reply, reply_schema("generate"))
+    assert reply["ok"] and [f["path"] for f in reply["files"]] == [d[1] for d in done]
+    folder = daemon.allowed / "default-project" / "Samples" / "Generated" / "loop"
+    frames = round(2 * 4 * 60 / 124 * SAMPLE_RATE)  # exactly two bars of 4/4 at 124 BPM
+    for (_, path, seed, _, _), entry in zip(done, reply["files"], strict=True):
+        assert Path(path).parent == folder and re.fullmatch(rf"loop_house_124bpm_\d{{4}}_s{seed}\.wav", Path(path).name)
+        assert sf.info(path).frames == frames
+        meta = json.loads(Path(path).with_suffix(".json").read_text())
+        assert (meta["loop"], meta["bpm"], meta["bars"], meta["beats"], meta["genre"]) == (True, 124, 2, 8, "house")
+        assert entry["metadata"] == meta
+        chunks = _chunks(path)
+        flags, note, _, _, beats, denominator, numerator, tempo = struct.unpack("<IHHfIHHf", chunks[b"acid"])
+        assert (flags & 0x01, beats, numerator, denominator, tempo) == (0, 8, 4, 4, 124.0)  # a loop, not a one-shot
+        smpl = struct.unpack("<9I6I", chunks[b"smpl"])
+        assert (smpl[3], smpl[7], smpl[11], smpl[12]) == (60, 1, 0, frames - 1)  # unity note, one loop, its ends
+
+
+def test_loop_tempo_and_seconds_arrive_as_the_decimals_sent(daemon, osc):
+    osc.send("/ddbridge/loop", "l-2", "", 128.3, 1, 1, 9)  # 128.3 as float32 is 128.300003...: read as 128.3
+    (entry,) = _reply(osc.collect("l-2"))["files"]
+    assert Path(entry["path"]).name.startswith("loop_128-3bpm_") and entry["path"].endswith("_s9.wav")
+    assert (entry["metadata"]["bpm"], entry["metadata"]["genre"]) == (128.3, "any")
+    assert struct.unpack("<IHHfIHHf", _chunks(entry["path"])[b"acid"])[-1] == pytest.approx(128.3, abs=1e-4)
+    assert sf.info(entry["path"]).frames == round(4 * 60 / 128.3 * SAMPLE_RATE)
+    osc.send("/ddbridge/generate", "g-3", "kick", 1, 0.3)
+    (entry,) = _reply(osc.collect("g-3"))["files"]
+    assert entry["metadata"]["request_seconds"] == 0.3
+
+
 def test_async_request_reports_progress_then_done(daemon, osc):
     request = {
         "id": "a-1",
@@ -173,6 +221,11 @@ def test_variate_and_cancel(daemon, osc):
         ("/ddbridge/generate", ["e-4", "hihat"], "e-4", "unknown category"),
         ("/ddbridge/generate", ["e-5", "kick", 1, 1.0, 1, "extra"], "e-5", "at most 4"),
         ("/ddbridge/request", ["{broken"], "", "not valid JSON"),
+        ("/ddbridge/loop", ["e-6", "house", 120.0], "e-6", "missing: bars"),
+        ("/ddbridge/loop", ["e-7", "house", 60.0, 1], "e-7", "bpm must be 70-180"),
+        ("/ddbridge/loop", ["e-8", "polka", 120.0, 1], "e-8", "unknown genre 'polka'"),
+        ("/ddbridge/loop", ["e-9", "techno", 120.0, 3], "e-9", "bars must be one of 1, 2, 4"),
+        ("/ddbridge/loop", ["e-10", "house", 400.0, 1], "e-10", "field 'bpm': must be <= 300"),
     ],
 )
 def test_errors_name_the_problem(osc, address, args, rid, words):

@@ -26,7 +26,7 @@ from ddbridge.sound.render import read_metadata
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     root = tmp_path_factory.mktemp("zmq")
-    model = build_tiny_model(tmp_path_factory.mktemp("model"))
+    model = build_tiny_model(tmp_path_factory.mktemp("model"), loops=True)  # the vectors ask for loops
     with DaemonProcess(model, root, pool_size=2) as d:
         yield d
 

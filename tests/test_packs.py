@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import re
 import signal
+import struct
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile as sf
 from daemon_helpers import build_tiny_model
 
 from ddbridge.packs.builder import PackBuilder, local_backend
@@ -119,6 +123,109 @@ def test_an_interrupted_pack_resumes_to_the_same_result(model, local_pack, tmp_p
     assert pack_files(tmp_path / "Test Pack") == pack_files(local_pack)
 
 
+# -- loops in a genre, from a model's loop network ------------------------------------------------------
+
+LOOPS = [
+    {"genre": "house", "bpm": 124, "bars": 2, "count": 2},
+    {"genre": "jungle", "bpm": 172.5, "bars": 1, "count": 1},  # an alias of dnb
+    {"bpm": 120, "bars": 1, "count": 1},  # no genre: any
+]
+
+
+@pytest.fixture(scope="module")
+def loop_model(tmp_path_factory) -> str:
+    return str(build_tiny_model(tmp_path_factory.mktemp("loop model"), loops=True))
+
+
+def loop_spec(model: str, **changes):
+    return spec_of(model, **{"sounds": [{"category": "kick", "count": 2}], "loops": LOOPS, **changes})
+
+
+@pytest.fixture(scope="module")
+def loop_pack(loop_model, tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("loops")
+    spec = loop_spec(loop_model)
+    PackBuilder(spec, out).build(local_backend(spec, "cpu", 1), progress=False)
+    return out / "Test Pack"
+
+
+def _acid(path: Path) -> tuple[int, int, float]:
+    """(flags, beats, tempo) of a WAV's acid chunk, read from the RIFF layout."""
+    data, pos = path.read_bytes(), 12
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        if cid == b"acid":
+            flags, _, _, _, beats, _, _, tempo = struct.unpack("<IHHfIHHf", data[pos + 8 : pos + 8 + size])
+            return flags, beats, tempo
+        pos += 8 + size + size % 2
+    raise AssertionError(f"{path.name} has no acid chunk")
+
+
+def test_loops_in_a_genre_are_foldered_and_named_by_genre_and_tempo(loop_pack):
+    names = sorted(n for n in pack_files(loop_pack) if n.startswith("Loops/") and n.endswith(".wav"))
+    assert names == [
+        "Loops/120 BPM/Test_Pack_loop_120bpm_0001_s105.wav",
+        "Loops/Drum and Bass/172.5 BPM/Test_Pack_loop_dnb_172-5bpm_0001_s104.wav",
+        "Loops/House/124 BPM/Test_Pack_loop_house_124bpm_0001_s102.wav",
+        "Loops/House/124 BPM/Test_Pack_loop_house_124bpm_0002_s103.wav",
+    ]
+    for name, (bpm, bars, genre) in zip(
+        names, [(120, 1, "any"), (172.5, 1, "dnb"), (124, 2, "house"), (124, 2, "house")], strict=True
+    ):
+        path = loop_pack / name
+        assert sf.info(path).frames == round(bars * 4 * 60 / bpm * 8000)  # exactly its bars at the pack's rate
+        meta = json.loads(path.with_suffix(".json").read_text())
+        assert (meta["loop"], meta["bpm"], meta["bars"], meta["genre"]) == (True, bpm, bars, genre)
+        assert meta["beats"] == 4 * bars
+        flags, beats, tempo = _acid(path)
+        assert (flags & 0x01, beats, tempo) == (0, 4 * bars, pytest.approx(bpm))
+    kick = json.loads(next(loop_pack.glob("Kick/*.json")).read_text())
+    assert "bpm" not in kick and kick["loop"] is False
+
+
+def test_the_manifest_has_tempo_bars_and_genre(loop_pack):
+    manifest = json.loads((loop_pack / "manifest.json").read_text())
+    tempo = {s["file"]: (s["bpm"], s["bars"], s["genre"]) for s in manifest["sounds"]}
+    assert tempo["Loops/House/124 BPM/Test_Pack_loop_house_124bpm_0001_s102.wav"] == (124, 2, "house")
+    assert tempo["Kick/Test_Pack_kick_0001_s100.wav"] == (None, None, None)
+    with open(loop_pack / "manifest.csv", newline="") as f:
+        rows = {row["file"]: row for row in csv.DictReader(f)}
+    assert list(next(iter(rows.values())))[:8] == ["file", "category", "seed", "model", "loop", "bpm", "bars", "genre"]
+    dnb = rows["Loops/Drum and Bass/172.5 BPM/Test_Pack_loop_dnb_172-5bpm_0001_s104.wav"]
+    assert (dnb["loop"], dnb["bpm"], dnb["bars"], dnb["genre"]) == ("True", "172.5", "1", "dnb")
+    assert [rows["Kick/Test_Pack_kick_0001_s100.wav"][c] for c in ("bpm", "bars", "genre")] == ["", "", ""]
+
+
+def test_pack_loops_are_the_loop_networks_loops_for_their_seeds(loop_model, loop_pack):
+    import torch
+
+    from ddbridge.diffusion import tasks
+    from ddbridge.model.checkpoints import load_model
+    from ddbridge.sound import audio as audio_ops
+
+    bundle = load_model(loop_model)
+    with torch.inference_mode():
+        raw = tasks.generate(bundle, 1, loop=True, tempo=(124.0, 2), genre="house", seeds=[103], steps=2)
+    expected = audio_ops.finish(raw[0].numpy(), 8000, 8000, normalize="loudness", loudness_lufs=-14.0, loop=True)
+    made, _ = sf.read(loop_pack / "Loops/House/124 BPM/Test_Pack_loop_house_124bpm_0002_s103.wav", dtype="float32")
+    assert made.shape == expected.shape
+    np.testing.assert_allclose(made, expected, atol=1e-4)  # 24 bit, and float noise between batch sizes
+    other, _ = sf.read(loop_pack / "Loops/House/124 BPM/Test_Pack_loop_house_124bpm_0001_s102.wav", dtype="float32")
+    assert not np.allclose(other, expected, atol=1e-2)
+
+
+def test_loops_the_model_cannot_make_are_refused_before_anything_is_written(model, loop_model, tmp_path):
+    for source, loops, words in [
+        (model, [{"genre": "house", "bpm": 124, "count": 1}], "has no loop network"),
+        (loop_model, [{"bpm": 60, "count": 1}], "loops at 60 BPM, 1 bar(s): bpm must be 70-180"),
+        (loop_model, [{"bpm": 120, "bars": 3, "count": 1}], "bars must be one of 1, 2, 4"),
+    ]:
+        spec = loop_spec(source, loops=loops)
+        with pytest.raises(BadRequest, match=re.escape(words)):
+            PackBuilder(spec, tmp_path).build(local_backend(spec, "cpu", 1), progress=False)
+        assert not list((tmp_path / "Test Pack").rglob("*.wav"))  # not even the kicks planned before them
+
+
 def test_bad_specs_are_refused():
     with pytest.raises(BadRequest, match="unknown field"):
         parse_spec({"name": "x", "sounds": [{"category": "kick", "count": 1}], "colour": "red"})
@@ -126,6 +233,12 @@ def test_bad_specs_are_refused():
         parse_spec({"name": "x", "sounds": [{"category": "kick", "count": 0}]})
     with pytest.raises(BadRequest, match="bpm"):
         parse_spec({"name": "x", "loops": [{"bpm": 5, "count": 1}]})
+    with pytest.raises(BadRequest, match=re.escape("loops[0]: unknown genre 'polka'; choose one of: house")):
+        parse_spec({"name": "x", "loops": [{"bpm": 120, "genre": "polka", "count": 1}]})
+    with pytest.raises(BadRequest, match="'genre' must be a name"):
+        parse_spec({"name": "x", "loops": [{"bpm": 120, "genre": 7, "count": 1}]})
+    with pytest.raises(BadRequest, match="category, genre, count, bpm, bars"):
+        parse_spec({"name": "x", "loops": [{"bpm": 120, "style": "house", "count": 1}]})
 
 
 @pytest.fixture(scope="module")
@@ -142,6 +255,14 @@ def test_a_ray_cluster_makes_the_same_pack(ray_cluster, model, local_pack, tmp_p
     spec = spec_of(model)
     PackBuilder(spec, tmp_path).build(ray_backend(spec, "auto", 2), progress=False)
     assert pack_files(tmp_path / "Test Pack") == pack_files(local_pack)
+
+
+def test_a_ray_cluster_makes_the_same_loops_in_a_genre(ray_cluster, loop_model, loop_pack, tmp_path):
+    from ddbridge.packs.ray_backend import ray_backend
+
+    spec = loop_spec(loop_model)
+    PackBuilder(spec, tmp_path).build(ray_backend(spec, "auto", 2), progress=False)
+    assert pack_files(tmp_path / "Test Pack") == pack_files(loop_pack)
 
 
 def test_a_killed_worker_is_retried_with_nothing_lost_or_doubled(ray_cluster, model, local_pack, tmp_path):

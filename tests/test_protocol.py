@@ -108,6 +108,14 @@ def test_validator_agrees_with_jsonschema(request):
         (messages.parse('{"id": "a", "op": "generate", "seconds": 1e400}'), "field 'seconds': must be a finite number"),
         (messages.parse('{"id": "a", "op": "generate", "count": -1e400}'), "field 'count': must be a finite number"),
         ({"id": "a", "op": "variate", "source": "/a", "strength": float("nan")}, "field 'strength': must be a finite"),
+        ({"id": "a", "op": "generate", "category": "loop", "bars": 2}, "'bars' needs 'bpm' too"),
+        ({"id": "a", "op": "generate", "category": "loop", "bpm": 120}, "'bpm' needs 'bars' too"),
+        ({"id": "a", "op": "generate", "bpm": 120, "bars": 1, "seconds": 2.0}, "give only one of seconds, bpm"),
+        ({"id": "a", "op": "generate", "bpm": 400, "bars": 1}, "field 'bpm': must be <= 300, got 400"),
+        ({"id": "a", "op": "generate", "bpm": 120, "bars": 1.5}, "field 'bars': must be integer, got number"),
+        ({"id": "a", "op": "generate", "bpm": 120, "bars": 1, "genre": "house/techno"}, "field 'genre': must match"),
+        ({"id": "a", "op": "variate", "source": "/a", "bpm": 120, "bars": 1}, "unknown field 'bpm'"),
+        ({"id": "a", "op": "generate", "out_dir": "/a", "project_dir": "/b", "bpm": 90, "bars": 1}, "of out_dir"),
     ],
 )
 def test_validation_messages_name_the_problem(request_, words):

@@ -52,11 +52,13 @@ def write_files(reply: dict, target: LocalTarget) -> dict:
     files = []
     for entry in reply.get("files") or []:
         name, data, metadata = entry.get("name"), entry.get("wav"), entry.get("metadata")
-        if not (isinstance(name, str) and _NAME.fullmatch(name)):
-            raise BadAudio(f"the reply names a file {name!r}, which is not a plain name")
+        folder = entry.get("folder", name)  # daemons before loops at a tempo named files after their folder
+        for value in (name, folder):
+            if not (isinstance(value, str) and _NAME.fullmatch(value)):
+                raise BadAudio(f"the reply names a file or folder {value!r}, which is not a plain name")
         if not isinstance(data, bytes) or not isinstance(metadata, dict):
             raise BadAudio("the reply's file entries carry no audio; is the daemon's deliver mode supported?")
-        path = render.write_wav_bytes(data, target.folder(name), name, metadata=metadata)
+        path = render.write_wav_bytes(data, target.folder(folder), name, metadata=metadata)
         files.append(
             {
                 "path": str(path),

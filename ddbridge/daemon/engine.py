@@ -16,7 +16,9 @@ import numpy as np
 import torch
 
 from ddbridge.diffusion import tasks
+from ddbridge.diffusion.loop_task import loop_network
 from ddbridge.diffusion.samplers import SAMPLERS
+from ddbridge.loops.genres import BARS, BPM_RANGE, GENRES
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.protocol.errors import BadRequest, ModelLoadError, Unavailable, UnknownModel
 from ddbridge.sound import audio as audio_ops
@@ -39,6 +41,9 @@ class Work:
     guidance_scale: float = 1.0
     loop: bool = False
     length: int | None = None
+    tempo: tuple[float, int] | None = None  # a loop's (bpm, bars)
+    genre: str | None = None
+    by_loop_network: bool = False  # made by the model's loop network (``category`` is then the genre)
     sources: tuple[str, ...] = ()
     strength: float = 0.7
     positions: tuple[float, ...] = ()
@@ -127,10 +132,16 @@ class Engine:
         except KeyError:
             raise UnknownModel(f"model '{key}' is not loaded; loaded: {', '.join(self.models)}") from None
 
-    def defaults(self, name: str | None) -> tuple[int, str]:
-        """(steps, sampler) used when a request names neither, for model ``name``."""
-        bundle = self.bundle(name)
+    def defaults(self, name: str | None, network: ModelBundle | None = None) -> tuple[int, str]:
+        """(steps, sampler) used when a request names neither, for model ``name`` (or the ``network`` it makes a
+        request with: its loop network)."""
+        bundle = network or self.bundle(name)
         return self._steps or bundle.default_steps, self._sampler or bundle.default_sampler
+
+    def output_rate(self, work: Work) -> int:
+        """The sample rate of what ``work`` computes (a loop network may have its own)."""
+        bundle = self.bundle(work.model)
+        return (loop_network(bundle) or bundle).sample_rate if work.by_loop_network else bundle.sample_rate
 
     def describe(self) -> list[dict]:
         """What the ``models`` reply lists for each loaded model."""
@@ -147,6 +158,7 @@ class Engine:
                     "categories": list(b.categories),
                     "default_sampler": sampler,
                     "default_steps": steps,
+                    **_loops(loop_network(b)),
                 }
             )
         return out
@@ -171,7 +183,11 @@ class Engine:
         sources = [audio_ops.load_audio(path) for path in work.sources]
         with self._precision():
             if work.op == "generate":
-                out = tasks.generate(bundle, count=len(work.seeds), length=work.length, **common)
+                if work.by_loop_network:
+                    common.update(category="loop", loop=True)
+                out = tasks.generate(
+                    bundle, count=len(work.seeds), length=work.length, tempo=work.tempo, genre=work.genre, **common
+                )
             elif work.op == "variate":
                 ((audio, rate),) = sources
                 audio, rate = audio_ops.excerpt(
@@ -201,6 +217,11 @@ class Engine:
             category, guidance = _typical_category(bundle)
             length = min(bundle.sample_size, bundle.stride * 4)  # the shortest input reflect padding allows
             self.run(Work("generate", name, (0,), 1, self.defaults(name)[1], category, guidance, length=length))
+            loops = loop_network(bundle)
+            if loops is not None and loops is not bundle:  # the first loop is as quick as the first hit
+                _, sampler = self.defaults(name, loops)
+                tempo = (120.0, 1)
+                self.run(Work("generate", name, (0,), 1, sampler, None, 1.0, True, tempo=tempo, by_loop_network=True))
 
     def _compile(self) -> None:
         """Compile every network and run each once per batch shape it will most often see."""
@@ -217,3 +238,11 @@ def _typical_category(bundle: ModelBundle) -> tuple[str | None, float]:
     """A category requests to ``bundle`` will use (its first, if any) and the guidance they get by default."""
     choice = bundle.resolve_category(bundle.categories[0] if bundle.categories else None)
     return choice.category, bundle.guidance_for(choice, None)
+
+
+def _loops(network: ModelBundle | None) -> dict:
+    """The ``loops`` entry of a model with a loop network (its genres, tempo range and bar counts); {} without one."""
+    if network is None:
+        return {}
+    genres = [g for g in GENRES if g in network.categories]
+    return {"loops": {"genres": genres, "bpm": list(BPM_RANGE), "bars": list(BARS)}}

@@ -10,6 +10,9 @@ from pathlib import Path
 from ddbridge.daemon.config import OutputConfig
 from ddbridge.daemon.engine import Engine, Work
 from ddbridge.daemon.outputs import Outputs
+from ddbridge.diffusion.loop_task import tempo_for, tempo_network
+from ddbridge.loops.genres import loop_samples, loop_stem, resolve_genre
+from ddbridge.model.bundle import ModelBundle
 from ddbridge.protocol.errors import BadAudio, BadRequest
 from ddbridge.protocol.schema import SOURCE_REGION
 
@@ -31,6 +34,7 @@ class Order:
     normalize: str | None
     samples: int | None
     stem: str
+    folder: str  # the project folder files go into (``Samples/Generated/<folder>/``)
     category: str | None  # the requested category as resolved: what files are named and tagged with
     wait: bool
     from_pool: bool = False
@@ -44,19 +48,31 @@ def prepare(r: dict, engine: Engine, output: OutputConfig, outputs: Outputs) -> 
     op = r["op"]
     bundle = engine.bundle(r.get("model"))
     choice = bundle.resolve_category(r.get("category"))
-    steps, sampler = engine.defaults(bundle.name)
+    loop = bool(r.get("loop", False)) or choice.loop
+    loops = tempo_network(bundle, r.get("category"), loop) if loop and op == "generate" else None
+    maker = loops or bundle  # the network that computes it: a loop network has its own defaults and genres
+    genre = _genre(r, loop, loops, bundle)
+    steps, sampler = engine.defaults(bundle.name, maker)
     steps, sampler = int(r.get("steps", steps)), r.get("sampler", sampler)
     if sampler not in engine.samplers():
         raise BadRequest(f"unknown sampler '{sampler}'; choose one of: {', '.join(engine.samplers())}")
-    guidance = bundle.guidance_for(choice, r.get("guidance_scale"))
-    loop = bool(r.get("loop", False)) or choice.loop
+    conditioned = maker.resolve_category(genre) if loops else choice
+    guidance = maker.guidance_for(conditioned, r.get("guidance_scale"))
     count = len(r.get("positions", [0.5])) if op == "interpolate" else int(r.get("count", 1))
     seeds = _seeds(r.get("seed"), count)
-    work = Work(op, bundle.name, seeds, steps, sampler, choice.category, guidance, loop)
+    category = conditioned.category if loops else choice.category
+    work = Work(op, bundle.name, seeds, steps, sampler, category, guidance, loop, genre=genre,
+                by_loop_network=loops is not None)  # fmt: skip
     samples = None
     if op == "generate":
         seconds = r.get("seconds")
-        if seconds is None:
+        tempo = _tempo(r, loop, loops)
+        if loops is not None:
+            work = replace(work, tempo=tempo)
+        elif tempo is not None:  # a loop at a tempo from a model without a loop network: its exact length
+            samples = loop_samples(*tempo, bundle.sample_rate)
+            work = replace(work, tempo=tempo, length=max(1, round(samples / bundle.stride)) * bundle.stride)
+        elif seconds is None:
             work = replace(work, length=bundle.sample_size)
         else:
             samples = max(1, int(round(seconds * bundle.sample_rate)))
@@ -72,7 +88,8 @@ def prepare(r: dict, engine: Engine, output: OutputConfig, outputs: Outputs) -> 
         work = replace(work, sources=sources, positions=tuple(float(p) for p in r.get("positions", [0.5])))
     elif op == "extend":
         work = replace(work, sources=(_source(r["source"], "source"),), seconds=float(r["seconds"]))
-    stem = choice.label or STEMS[op]
+    folder = choice.label or STEMS[op]
+    stem = loop_stem(genre, work.tempo) if work.tempo else folder
     normalize = r.get("normalize", "peak")
     deliver_reply = r.get("deliver") == "reply"
     if deliver_reply and ("out_dir" in r or "project_dir" in r or r.get("wait") is False):
@@ -80,16 +97,45 @@ def prepare(r: dict, engine: Engine, output: OutputConfig, outputs: Outputs) -> 
     return Order(
         request=r,
         work=work,
-        out_dir=None if deliver_reply else outputs.resolve(r.get("out_dir"), r.get("project_dir"), stem),
+        out_dir=None if deliver_reply else outputs.resolve(r.get("out_dir"), r.get("project_dir"), folder),
         sample_rate=int(r.get("sample_rate") or output.sample_rate or bundle.sample_rate),
         bit_depth=int(r.get("bit_depth", output.bit_depth)),
         normalize=None if normalize == "none" else normalize,
         samples=samples,
         stem=stem,
+        folder=folder,
         category=choice.label,
         wait=bool(r.get("wait", True)),
         deliver_reply=deliver_reply,
     )
+
+
+def _genre(r: dict, loop: bool, loops: ModelBundle | None, bundle: ModelBundle) -> str | None:
+    """The request's genre (None: any); ``BadRequest`` when it is given for something other than a loop network."""
+    genre = resolve_genre(r.get("genre"))
+    if genre is None:
+        return None
+    if not loop:
+        raise BadRequest("genre is for loops: ask for category loop (or loop true)")
+    if loops is None:
+        raise BadRequest(f"model '{bundle.name}' has no loop network for this request, so it takes no genre")
+    return genre
+
+
+def _tempo(r: dict, loop: bool, loops: ModelBundle | None) -> tuple[float, int] | None:
+    """``(bpm, bars)`` of a loop request (a loop network's default when none is given); None when not a loop."""
+    given = "bpm" in r or "bars" in r
+    if given and not loop:
+        raise BadRequest("bpm and bars are for loops: ask for category loop (or loop true)")
+    if given and "seconds" in r:
+        raise BadRequest("give a loop's length as seconds or as bars at a bpm, not both")
+    if loops is not None:
+        return tempo_for(r.get("bpm"), r.get("bars"), r.get("seconds"))
+    if given:
+        if "bpm" not in r or "bars" not in r:
+            raise BadRequest("a loop's tempo needs both bpm and bars")
+        return float(r["bpm"]), int(r["bars"])
+    return None
 
 
 def _seeds(seed: int | None, count: int) -> tuple[int, ...]:

@@ -1,8 +1,10 @@
 """Pre-generated candidates: per category, keep ``size`` finished sounds ready so a press is answered at once.
 
 The pool holds raw model output for one ``Work`` template per category (the default model, its
-default length, steps and sampler). A request whose work matches a template is served from it;
-the worker refills the pool in the background while the queue is empty.
+default length, steps and sampler), and for one loop template: loops at the tempo (bpm, bars) and
+genre last asked. A request whose work matches a template is served from it; the worker refills
+the pool in the background while the queue is empty. A loop asked at another tempo replaces the
+loop template, and the loops kept for the old one are dropped.
 
 With a ``PoolCheck``, a candidate of a category the judge knows is kept only when the judge
 accepts it (on-category, clean tail). The work is bounded: one ready slot consumes at most
@@ -24,6 +26,7 @@ import numpy as np
 
 from ddbridge.daemon.engine import Work
 from ddbridge.daemon.pool_check import PoolCheck, Verdict
+from ddbridge.loops.genres import ANY
 
 FILL_BATCH = 4
 SEED_LIMIT = 2**32
@@ -56,17 +59,44 @@ class _Checked:
 class Pool:
     """Thread-safe store of candidates keyed by ``Work.batch_key()``."""
 
-    def __init__(self, templates: Sequence[Work], size: int, check: PoolCheck | None = None) -> None:
+    def __init__(
+        self, templates: Sequence[Work], size: int, check: PoolCheck | None = None, loop: Work | None = None
+    ) -> None:
         self.size = size
         self._templates = {t.batch_key(): replace(t, seeds=()) for t in templates}
         self._ready: dict[tuple, deque[Candidate]] = {key: deque() for key in self._templates}
         self._check = check
         self._checked = {key: _Checked() for key, t in self._templates.items() if check and check.knows(t.category)}
+        self._loop_key: tuple | None = None  # the loop template's key (loops are never judged)
         self._lock = threading.Lock()
+        if loop is not None:
+            self.set_loop(loop)
 
     @property
     def model(self) -> str | None:
         return next(iter(self._templates.values())).model if self._templates else None
+
+    @property
+    def loop(self) -> Work | None:
+        """The loop template: loops at the tempo last asked (None until one is)."""
+        with self._lock:
+            return self._templates.get(self._loop_key) if self._loop_key else None
+
+    def set_loop(self, work: Work) -> bool:
+        """Keep loops of ``work`` (a loop at a tempo; its seeds are ignored) from now on, in place of the loops
+        kept so far; False when that is already the loop template."""
+        if work.tempo is None:
+            raise ValueError("a loop template needs a tempo")
+        key = work.batch_key()
+        with self._lock:
+            if key == self._loop_key:
+                return False
+            if self._loop_key is not None:
+                del self._templates[self._loop_key], self._ready[self._loop_key]
+            self._loop_key = key
+            self._templates[key] = replace(work, seeds=())
+            self._ready[key] = deque()
+            return True
 
     def take(self, work: Work, count: int) -> list[Candidate] | None:
         """``count`` candidates for ``work`` (ignoring its seeds), or None when the pool cannot serve it all."""
@@ -81,7 +111,7 @@ class Pool:
         with self._lock:
             if not self._templates or self.size <= 0:
                 return None
-            key = min(self._ready, key=lambda k: len(self._ready[k]))
+            key = min(self._ready, key=lambda k: (len(self._ready[k]), k != self._loop_key))  # loops win ties
             missing = self.size - len(self._ready[key])
             if missing <= 0:
                 return None
@@ -147,12 +177,24 @@ class Pool:
             categories = [
                 {"category": self._templates[key].category, "ready": len(ready), **self._check_state(key)}
                 for key, ready in self._ready.items()
+                if key != self._loop_key
             ]
+            loop = None
+            if self._loop_key is not None:
+                (bpm, bars), genre = self._templates[self._loop_key].tempo, self._templates[self._loop_key].genre
+                loop = {"bpm": bpm, "bars": bars, "genre": genre or ANY, "ready": len(self._ready[self._loop_key])}
             considered = sum(c.considered for c in self._checked.values())
             rejected = sum(c.rejected for c in self._checked.values())
             rate = round(rejected / considered, 4) if considered else 0.0
             totals = {"check": self._check is not None, "considered": considered, "rejected": rejected}
-            return {"size": self.size, "model": self.model, "categories": categories, **totals, "rejection_rate": rate}
+            return {
+                "size": self.size,
+                "model": self.model,
+                "categories": categories,
+                "loop": loop,
+                **totals,
+                "rejection_rate": rate,
+            }
 
     def _check_state(self, key: tuple) -> dict:
         checked = self._checked.get(key)

@@ -14,6 +14,7 @@ import numpy as np
 from ddbridge import __version__
 from ddbridge.daemon.engine import Engine, Work
 from ddbridge.daemon.orders import Order
+from ddbridge.loops.genres import ANY, BEATS_PER_BAR, loop_samples
 from ddbridge.protocol.errors import DDBridgeError
 from ddbridge.protocol.schema import SOURCE_REGION
 from ddbridge.sound import audio as audio_ops
@@ -51,7 +52,7 @@ class Results:
         self, order: Order, work: Work, audio: np.ndarray, finished: list[np.ndarray | None] | None = None
     ) -> list[dict]:
         """Finish (unless given finished) and write each item of ``audio`` ``[B, C, L]``; the reply's file entries."""
-        bundle = self.engine.bundle(work.model)
+        rate = self.engine.output_rate(work)
         files = []
         for i, (item, seed) in enumerate(zip(audio, work.seeds, strict=True)):
             ready = finished[i] if finished else None
@@ -60,13 +61,15 @@ class Results:
             elif order.samples:
                 item = item[:, : order.samples]
             if ready is None:
+                frames = _frames(order, work)
                 ready = audio_ops.finish(
-                    item, bundle.sample_rate, order.sample_rate, normalize=order.normalize, loop=work.loop
+                    item, rate, order.sample_rate, normalize=order.normalize, loop=work.loop, frames=frames
                 )
             metadata = _metadata(order, work, seed, i, ready.shape[0])
             if order.deliver_reply:
                 wav = render.encode_wav(ready, order.sample_rate, bit_depth=order.bit_depth, metadata=metadata)
-                files.append({"name": order.stem, "seed": seed, "metadata": metadata, "wav": wav})
+                entry = {"name": order.stem, "folder": order.folder, "seed": seed, "metadata": metadata, "wav": wav}
+                files.append(entry)
                 continue
             try:
                 path = render.write_wav(
@@ -92,15 +95,22 @@ class Results:
     def sound(self, order: Order, work: Work, raw: np.ndarray, ready: np.ndarray | None = None) -> Sound:
         """A ``Core.sound`` result: raw ``[C, L]`` finished like a file would be (unless ``ready``)."""
         if ready is None:
-            bundle = self.engine.bundle(work.model)
+            rate = self.engine.output_rate(work)
             if order.samples and work.loop:
-                raw = audio_ops.fit_length(raw, order.samples)
+                raw = audio_ops.fit_length(raw, order.samples, circular=True)
             elif order.samples:
                 raw = raw[:, : order.samples]
-            ready = audio_ops.finish(raw, bundle.sample_rate, order.sample_rate, normalize=order.normalize)
+            ready = audio_ops.finish(
+                raw, rate, order.sample_rate, normalize=order.normalize, loop=work.loop, frames=_frames(order, work)
+            )
         seed, rate = work.seeds[0], order.sample_rate
         metadata = _metadata(order, work, seed, 0, ready.shape[0])
         return Sound(ready, rate, seed, order.from_pool, order.out_dir, order.stem, order.bit_depth, metadata)
+
+
+def _frames(order: Order, work: Work) -> int | None:
+    """A loop at a tempo's exact length at the file's rate (None for anything else)."""
+    return loop_samples(*work.tempo, order.sample_rate) if work.tempo and work.loop else None
 
 
 def _metadata(order: Order, work: Work, seed: int, index: int, frames: int) -> dict:
@@ -110,7 +120,7 @@ def _metadata(order: Order, work: Work, seed: int, index: int, frames: int) -> d
         "sampler": work.sampler,
         "steps": work.steps,
         "category": order.category,
-        "conditioned": work.category is not None,
+        "conditioned": work.category is not None,  # for a loop network's loop: on its genre
         "op": work.op,
         "guidance_scale": work.guidance_scale,
         "loop": work.loop,
@@ -121,6 +131,9 @@ def _metadata(order: Order, work: Work, seed: int, index: int, frames: int) -> d
         "software": f"ddbridge {__version__}",
         "normalize": order.normalize or "none",
     }
+    if work.tempo is not None:
+        bpm, bars = work.tempo
+        meta.update(bpm=bpm, bars=bars, beats=bars * BEATS_PER_BAR, genre=work.genre or ANY)
     if order.request.get("seconds") is not None and work.op == "generate":
         meta["request_seconds"] = order.request["seconds"]  # the length asked for, before silence was trimmed
     if work.op == "variate":

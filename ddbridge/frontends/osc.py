@@ -15,6 +15,7 @@ import logging
 import math
 import os
 import socket
+import struct
 import threading
 import time
 from typing import TYPE_CHECKING
@@ -221,20 +222,41 @@ def _request(address: str, spec: dict, args: list) -> dict:
     missing = [p["name"] for p in params[len(args) - 1 :] if not p.get("optional")]
     if missing:
         raise BadRequest(f"{address} is missing: {', '.join(missing)}")
-    request: dict = {"id": rid, "op": spec["op"]}
+    request: dict = {"id": rid, "op": spec["op"], **spec.get("fields", {})}
     for param, value in zip(params, args[1:], strict=False):
         request[param["name"]] = _coerce(value, param["type"])
-    if request.get("category") == "":
-        del request["category"]  # an empty category asks for an unconditional sound
+    for name in ("category", "genre"):
+        if request.get(name) == "":
+            del request[name]  # an empty category asks for an unconditional sound, an empty genre for any
     if "position" in request:
         request["positions"] = [request.pop("position")]
     return request
 
 
 def _coerce(value: object, kind: str) -> object:
-    """OSC senders often send floats for ints and ints for floats; convert only when it loses nothing."""
+    """OSC senders often send floats for ints and ints for floats; convert only when it loses nothing. A float32
+    is read as the shortest decimal that float32 holds: the 128.3 a sender typed, not 128.30000305."""
     if kind == "i" and isinstance(value, float) and value.is_integer():
         return int(value)
     if kind == "f" and isinstance(value, int) and not isinstance(value, bool):
         return float(value)
+    if kind == "f" and isinstance(value, float):
+        return _float32_decimal(value)
+    return value
+
+
+def _float32_decimal(value: float) -> float:
+    """``value`` (a float32 widened to a float) as the shortest decimal that rounds to the same float32."""
+    if not math.isfinite(value):
+        return value
+    try:
+        single = struct.pack("<f", value)
+    except OverflowError:  # not a float32 after all (a double from an OSC 'd' argument): keep it
+        return value
+    if struct.unpack("<f", single)[0] != value:
+        return value
+    for digits in range(1, 10):
+        shortest = float(f"{value:.{digits}g}")
+        if struct.pack("<f", shortest) == single:
+            return shortest
     return value

@@ -2,7 +2,9 @@
 
 Decisions are made in plan order whatever order batches finish in, so a pack is the same on one
 machine or many. A sound the judge hears as another category is dropped (off-category), so is one
-within ``min_distance`` of a kept sound of its category (near-duplicate). Kept sounds are written
+within ``min_distance`` of a kept sound of its category (near-duplicate; loops: of its category and
+genre). Loops carry their tempo, bars and genre in the sidecar, the manifest and the WAV's ``acid`` and
+``smpl`` chunks. Kept sounds are written
 with ``render.write_wav`` (atomic, never over a file) into ``<out>/<name>/<Folder>/``; every
 decision is appended to ``.pack/state.jsonl`` only after its file exists, and a file whose
 decision was lost in a crash is found again by its sidecar, so an interrupted run resumes where it
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from ddbridge import __version__
+from ddbridge.loops.genres import ANY, BEATS_PER_BAR
 from ddbridge.packs.spec import Item, PackSpec
 from ddbridge.packs.worker import Rendered
 from ddbridge.sound import render
@@ -79,7 +82,7 @@ class PackBuilder:
             if meta.get("pack") == self.spec.name and index is not None and index not in self.decided:
                 wav = sidecar.with_suffix(".wav")
                 entry = {"index": index, "status": "kept", "file": self._relative(wav), "category": meta["category"]}
-                self._record({**entry, "features": meta["features"]})
+                self._record({**entry, "genre": meta.get("genre"), "features": meta["features"]})
 
     def _decide(self, r: Rendered) -> None:
         item = r.item
@@ -87,8 +90,9 @@ class PackBuilder:
         if not r.on_category:
             self._record({"index": item.index, "status": "off_category", "heard_as": r.heard_as})
             return
+        group = (item.category, _genre(item))
         for kept in self.decided.values():
-            if kept["status"] == "kept" and kept.get("category", item.category) == item.category:
+            if kept["status"] == "kept" and (kept.get("category", item.category), kept.get("genre")) == group:
                 distance = float(np.sqrt(np.mean((np.asarray(kept["features"]) - vector) ** 2)))
                 if distance < self.spec.min_distance:
                     self._record({"index": item.index, "status": "duplicate", "of": kept["file"]})
@@ -105,6 +109,7 @@ class PackBuilder:
                 "status": "kept",
                 "file": self._relative(path),
                 "category": item.category,
+                "genre": _genre(item),
                 "features": meta["features"],
             }
         )
@@ -117,6 +122,9 @@ class PackBuilder:
 
     def _metadata(self, item: Item, audio: np.ndarray, vector: np.ndarray) -> dict:
         s = self.spec
+        tempo = {}
+        if item.tempo:  # also what gives the WAV its acid and smpl chunks
+            tempo = {"bpm": item.bpm, "bars": item.bars, "beats": item.bars * BEATS_PER_BAR, "genre": _genre(item)}
         return {
             "seed": item.seed,
             "model": s.model,
@@ -124,6 +132,7 @@ class PackBuilder:
             "steps": s.steps or "default",
             "category": item.category,
             "loop": item.loop,
+            **tempo,
             "sample_rate": s.sample_rate,
             "bit_depth": s.bit_depth,
             "seconds": round(audio.shape[0] / s.sample_rate, 6),
@@ -162,13 +171,17 @@ class PackBuilder:
                 "seed": item.seed,
                 "model": self.spec.model,
                 "loop": item.loop,
+                "bpm": item.bpm,
+                "bars": item.bars,
+                "genre": _genre(item),
                 "features": dict(zip(FEATURE_NAMES, e["features"], strict=True)),
             }
             for item, e in kept
         ]
         _write_atomic(self.root / "manifest.json", json.dumps({**summary, "sounds": sounds}, indent=2) + "\n")
-        rows = [["file", "category", "seed", "model", "loop", *FEATURE_NAMES]]
-        rows += [[s["file"], s["category"], s["seed"], s["model"], s["loop"], *s["features"].values()] for s in sounds]
+        columns = ["file", "category", "seed", "model", "loop", "bpm", "bars", "genre"]
+        rows = [[*columns, *FEATURE_NAMES]]
+        rows += [[_cell(s[c]) for c in columns] + list(s["features"].values()) for s in sounds]
         _write_atomic(self.root / "manifest.csv", _csv(rows))
         _write_atomic(self.root / "LICENSE.txt", _licence(self.spec))
         return summary
@@ -195,6 +208,18 @@ class _Progress:
 def _clock(seconds: float) -> str:
     m, s = divmod(int(seconds + 0.5), 60)
     return f"{m // 60}:{m % 60:02d}:{s:02d}"
+
+
+def _genre(item: Item) -> str | None:
+    """A loop's genre as files and the manifest name it (``any`` when none was asked); None for a one-shot."""
+    return (item.genre or ANY) if item.tempo else None
+
+
+def _cell(value) -> object:
+    """A manifest.csv cell: empty for what a sound does not have (a one-shot's tempo), ``124`` for 124.0."""
+    if value is None:
+        return ""
+    return f"{value:g}" if isinstance(value, float) else value
 
 
 def _csv(rows: list[list]) -> str:

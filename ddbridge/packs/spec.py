@@ -20,18 +20,24 @@ seconds = 1.0              # optional: the model's length
 
 [[loops]]
 category = "loop"          # optional
+genre = "house"            # optional (a model with a loop network): house, techno, hiphop, trap, breakbeat, dnb,
+                           # electro, any, or an alias such as boom-bap or jungle
 bpm = 120
-bars = 1
+bars = 1                   # a loop is exactly bars * 4 * 60 / bpm seconds (a loop network: 70-180 BPM, 1, 2 or 4 bars)
 count = 8
+
+Loops land in ``Loops/<Genre>/<bpm> BPM/`` (``Loops/<bpm> BPM/`` without a genre), named
+``<name>_loop_<genre>_<bpm>bpm_NNNN_s<seed>.wav`` (a fractional tempo's point written as ``-``).
 """
 
 from __future__ import annotations
 
 import math
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
+from ddbridge.loops.genres import BEATS_PER_BAR, resolve_genre
 from ddbridge.protocol.errors import BadRequest
 
 if sys.version_info >= (3, 11):
@@ -41,11 +47,17 @@ else:  # pragma: no cover - Python 3.10
 
 MAX_SOUNDS = 100_000
 SEED_LIMIT = 2**32
+# A genre's folder under Loops/.
+GENRE_FOLDERS = {
+    "house": "House", "techno": "Techno", "hiphop": "Hip Hop", "trap": "Trap", "breakbeat": "Breakbeat",
+    "dnb": "Drum and Bass", "electro": "Electro",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Item:
-    """One sound of the plan: ``index`` is its place in the plan, ``folder`` where it goes in the pack."""
+    """One sound of the plan: ``index`` is its place in the plan, ``folder`` where it goes in the pack; a loop
+    has its tempo (``bpm``, ``bars``) and ``genre`` (None: any)."""
 
     index: int
     category: str
@@ -54,6 +66,18 @@ class Item:
     loop: bool
     folder: str
     stem: str
+    bpm: float | None = None
+    bars: int | None = None
+    genre: str | None = None
+
+    @property
+    def tempo(self) -> tuple[float, int] | None:
+        """``(bpm, bars)`` of a loop, else None."""
+        return None if self.bpm is None else (self.bpm, self.bars)
+
+    def kind(self) -> tuple:
+        """What one model call shares: category, length, loop, tempo and genre."""
+        return self.category, self.seconds, self.loop, self.bpm, self.bars, self.genre
 
 
 @dataclass(frozen=True)
@@ -73,15 +97,12 @@ class PackSpec:
     items: tuple[Item, ...]
 
     def batches(self) -> list[tuple[Item, ...]]:
-        """The plan cut into batches: consecutive items of one kind (category, length, loop), at most ``batch``."""
+        """The plan cut into batches: consecutive items of one kind (category, length, loop, tempo, genre), at most
+        ``batch``."""
         out: list[list[Item]] = []
         for item in self.items:
             last = out[-1][-1] if out else None
-            same = last is not None and (last.category, last.seconds, last.loop) == (
-                item.category,
-                item.seconds,
-                item.loop,
-            )
+            same = last is not None and last.kind() == item.kind()
             if same and len(out[-1]) < self.batch:
                 out[-1].append(item)
             else:
@@ -150,15 +171,15 @@ def parse_spec(data: dict, where: str = "pack spec") -> PackSpec:
         here = f"{where}: sounds[{n}]"
         category, count, seconds = _entry(entry, here, ("category", "count", "seconds"))
         folder = category.replace("_", " ").title()
-        _extend(items, seed, count, category, seconds, False, folder, f"{name}_{category}")
+        _extend(items, seed, count, Item(0, category, 0, seconds, False, folder, f"{name}_{category}"))
     for n, entry in enumerate(_get(data, "loops", [], where)):
         here = f"{where}: loops[{n}]"
-        category, count, bpm, bars = _loop_entry(entry, here)
-        seconds = bars * 4 * 60 / bpm
+        category, count, bpm, bars, genre = _loop_entry(entry, here)
         bpm_text = f"{bpm:g}"
-        _extend(
-            items, seed, count, category, seconds, True, f"Loops/{bpm_text} BPM", f"{name}_{category}_{bpm_text}bpm"
-        )
+        folder = "/".join(["Loops", *([GENRE_FOLDERS[genre]] if genre else []), f"{bpm_text} BPM"])
+        stem = "_".join([name, category, *([genre] if genre else []), bpm_text.replace(".", "-") + "bpm"])
+        seconds = bars * BEATS_PER_BAR * 60 / bpm
+        _extend(items, seed, count, Item(0, category, 0, seconds, True, folder, stem, bpm, bars, genre))
     if not items:
         raise BadRequest(f"{where}: no [[sounds]] or [[loops]] to make")
     if len(items) > MAX_SOUNDS:
@@ -183,10 +204,11 @@ def parse_spec(data: dict, where: str = "pack spec") -> PackSpec:
     )
 
 
-def _extend(items, seed, count, category, seconds, loop, folder, stem) -> None:
+def _extend(items: list[Item], seed: int, count: int, kind: Item) -> None:
+    """``count`` items like ``kind``, numbered on from ``items`` with their seeds."""
     for _ in range(count):
         i = len(items)
-        items.append(Item(i, category, (seed + i) % SEED_LIMIT, seconds, loop, folder, stem.replace(" ", "_")))
+        items.append(replace(kind, index=i, seed=(seed + i) % SEED_LIMIT, stem=kind.stem.replace(" ", "_")))
 
 
 def _entry(entry, where: str, keys: tuple[str, ...]) -> tuple[str, int, float | None]:
@@ -202,9 +224,9 @@ def _entry(entry, where: str, keys: tuple[str, ...]) -> tuple[str, int, float | 
     return category, count, None if seconds is None else float(seconds)
 
 
-def _loop_entry(entry, where: str) -> tuple[str, int, float, int]:
-    if not isinstance(entry, dict) or set(entry) - {"category", "count", "bpm", "bars"}:
-        raise BadRequest(f"{where}: a table with category, count, bpm, bars")
+def _loop_entry(entry, where: str) -> tuple[str, int, float, int, str | None]:
+    if not isinstance(entry, dict) or set(entry) - {"category", "count", "bpm", "bars", "genre"}:
+        raise BadRequest(f"{where}: a table with category, genre, count, bpm, bars")
     category, count, _ = _entry(
         {"category": entry.get("category", "loop"), "count": entry.get("count")},
         where,
@@ -215,4 +237,11 @@ def _loop_entry(entry, where: str) -> tuple[str, int, float, int]:
         raise BadRequest(f"{where}: 'bpm' must be 30..300, got {bpm!r}")
     if not (isinstance(bars, int) and not isinstance(bars, bool) and 1 <= bars <= 8 and bars * 240 / bpm <= 60):
         raise BadRequest(f"{where}: 'bars' must be 1..8 and at most 60 s long")
-    return category, count, float(bpm), bars
+    genre = entry.get("genre")
+    if genre is not None and not isinstance(genre, str):
+        raise BadRequest(f"{where}: 'genre' must be a name such as house, got {genre!r}")
+    try:
+        genre = resolve_genre(genre)
+    except BadRequest as e:
+        raise BadRequest(f"{where}: {e}") from None
+    return category, count, float(bpm), bars, genre

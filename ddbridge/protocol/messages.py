@@ -285,6 +285,22 @@ def _check_any_of(value, rule, where) -> str | None:
     return "matches none of the allowed shapes"
 
 
+def _check_all_of(value, rule, where) -> str | None:
+    for option in rule:
+        validate(value, option, where)  # the first shape it breaks names the problem
+    return None
+
+
+def _check_dependent_required(value, rule, where) -> str | None:
+    if not isinstance(value, dict):
+        return None
+    for name, needed in rule.items():
+        missing = [n for n in needed if n not in value]
+        if name in value and missing:
+            return f"'{name}' needs {', '.join(repr(n) for n in missing)} too"
+    return None
+
+
 def _check_not(value, rule, where) -> str | None:
     try:
         validate(value, rule, where)
@@ -301,7 +317,9 @@ _CHECKS = {
     "enum": _check_enum,
     "const": _check_const,
     "anyOf": _check_any_of,
+    "allOf": _check_all_of,
     "not": _check_not,
+    "dependentRequired": _check_dependent_required,
     "minimum": _numeric(lambda v, r: None if v >= r else f"must be >= {r}, got {_show(v)}"),
     "maximum": _numeric(lambda v, r: None if v <= r else f"must be <= {r}, got {_show(v)}"),
     "exclusiveMinimum": _numeric(lambda v, r: None if v > r else f"must be > {r}, got {_show(v)}"),

@@ -10,6 +10,7 @@ from ddbridge.protocol.schema import PROTOCOL_VERSION
 
 # Request addresses: the first argument is always the request id (string; an int is accepted and
 # turned into its decimal string). Types: s string, i int32, f float32 (i accepted), T/F booleans.
+# "fields": fixed fields of the request an address sends (besides its arguments).
 
 OSC_REQUESTS: dict[str, dict] = {
     "/ddbridge/ping": {"op": "ping", "args": []},
@@ -21,6 +22,17 @@ OSC_REQUESTS: dict[str, dict] = {
             {"name": "category", "type": "s", "note": "empty string: no category"},
             {"name": "count", "type": "i", "optional": True},
             {"name": "seconds", "type": "f", "optional": True},
+            {"name": "seed", "type": "i", "optional": True, "note": "int32, or int64 (h) above 2**31 - 1"},
+        ],
+    },
+    "/ddbridge/loop": {
+        "op": "generate",
+        "fields": {"category": "loop"},
+        "args": [
+            {"name": "genre", "type": "s", "note": "empty string: no genre (any)"},
+            {"name": "bpm", "type": "f"},
+            {"name": "bars", "type": "i"},
+            {"name": "count", "type": "i", "optional": True},
             {"name": "seed", "type": "i", "optional": True, "note": "int32, or int64 (h) above 2**31 - 1"},
         ],
     },

@@ -81,6 +81,28 @@ _OUTPUT = {
     },
 }
 _NOT_BOTH_DIRS = {"not": {"required": ["out_dir", "project_dir"]}}
+# A loop's tempo (generate only). The daemon adds what depends on the model: bpm, bars and genre only for a loop
+# (category loop or loop true); a loop network takes 70-180 BPM and 1, 2 or 4 bars and knows the genres; a model
+# without one takes any tempo these limits allow, and no genre.
+_TEMPO = {
+    "bpm": {
+        "type": "number", "minimum": 20, "maximum": 300,
+        "description": "A loop's tempo in beats per minute; goes with bars, not with seconds [a loop network: 120].",
+    },
+    "bars": {
+        "type": "integer", "minimum": 1, "maximum": 16,
+        "description": "A loop's length in bars of 4/4 at bpm, exactly bars * 4 * 60 / bpm seconds [loop network: 1].",
+    },
+    "genre": {
+        "type": "string", "pattern": NAME_PATTERN,
+        "description": "A loop's genre (house, techno, hiphop, trap, breakbeat, dnb, electro; aliases such as "
+        "boom-bap or jungle; any: none in particular); only for a model with a loop network.",
+    },
+}  # fmt: skip
+_TEMPO_RULES = {
+    "dependentRequired": {"bpm": ["bars"], "bars": ["bpm"]},
+    "allOf": [_NOT_BOTH_DIRS, {"not": {"required": ["seconds", "bpm"]}}],
+}
 # The part of a variate source that a DAW shows (a trimmed, reversed or sped-up take or sample).
 _SOURCE_REGION = {
     "source_start": {
@@ -130,11 +152,12 @@ REQUEST_SCHEMAS: dict[str, dict] = {
             "count": _COUNT,
             "seconds": _SECONDS,
             "loop": {"type": "boolean"},
+            **_TEMPO,
             "pool": {"type": "boolean", "description": "false: never serve from the pre-generated pool."},
             **_SAMPLING,
             **_OUTPUT,
         },
-        **_NOT_BOTH_DIRS,
+        **_TEMPO_RULES,
     ),
     "variate": _request(
         "variate",
@@ -202,6 +225,11 @@ _FILE = {
         "path": {"type": "string", "minLength": 2},
         "sidecar": {"type": "string", "minLength": 2},
         "name": {"type": "string", "minLength": 1, "description": "deliver reply: the file name's stem."},
+        "folder": {
+            "type": "string",
+            "minLength": 1,
+            "description": "deliver reply: the folder under a project's Samples/Generated/ (default: name).",
+        },
         "frame": {"type": "integer", "minimum": 1, "description": "deliver reply: the frame after the JSON."},
         "bytes": {"type": "integer", "minimum": 44, "description": "deliver reply: that frame's length."},
         "seed": {"type": "integer", "minimum": 0, "maximum": SEED_MAX},
@@ -217,6 +245,11 @@ _FILE = {
                 "op": {"enum": list(JOB_OPS)},
                 "sample_rate": {"type": "integer"},
                 "bit_depth": {"enum": [16, 24, 32]},
+                "loop": {"type": "boolean"},
+                "bpm": {"type": "number", "description": "A loop at a tempo: its tempo (as in its acid chunk)."},
+                "bars": {"type": "integer", "description": "A loop at a tempo: its bars of 4/4."},
+                "beats": {"type": "integer", "description": "A loop at a tempo: bars * 4."},
+                "genre": {"type": "string", "description": "A loop at a tempo: its genre, any when none was asked."},
             },
             "required": ["seed", "model", "sampler", "steps", "category", "op", "sample_rate", "bit_depth"],
         },
@@ -245,11 +278,22 @@ _POOL_STATE = {
                 "required": ["category", "ready"],
             },
         },
+        "loop": {
+            "type": ["object", "null"],
+            "description": "The loops kept ready at the tempo last asked (null until a loop at a tempo is asked)",
+            "properties": {
+                "bpm": {"type": "number"},
+                "bars": {"type": "integer"},
+                "genre": {"type": "string"},
+                "ready": {"type": "integer", "minimum": 0},
+            },
+            "required": ["bpm", "bars", "genre", "ready"],
+        },
         "check": {"type": "boolean", "description": "pool.check: candidates are judged before they are kept"},
         **_POOL_COUNTS,
         "rejection_rate": {"type": "number", "minimum": 0, "maximum": 1},
     },
-    "required": ["size", "model", "categories"],
+    "required": ["size", "model", "categories", "loop"],
 }
 
 
@@ -270,6 +314,18 @@ _JOB_OK = _ok(
     },
     ("job", "state"),
 )
+# What a model with a loop network makes at a tempo (absent from a model without one).
+_LOOPS = {
+    "type": "object",
+    "description": "Only for a model with a loop network: the genres it knows (besides any), its tempo range "
+    "[low, high] in BPM and the bar counts it makes.",
+    "properties": {
+        "genres": {"type": "array", "items": {"type": "string"}},
+        "bpm": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        "bars": {"type": "array", "items": {"type": "integer", "minimum": 1}, "minItems": 1},
+    },
+    "required": ["genres", "bpm", "bars"],
+}
 _OK_REPLIES: dict[str, dict] = {
     "ping": _ok(
         {"pong": {"const": True}, "version": {"type": "string"}, "protocol": {"const": PROTOCOL_VERSION}},
@@ -312,6 +368,7 @@ _OK_REPLIES: dict[str, dict] = {
                         "categories": {"type": "array", "items": {"type": "string"}},
                         "default_sampler": {"type": "string"},
                         "default_steps": {"type": "integer"},
+                        "loops": _LOOPS,
                     },
                     "required": [
                         "name",
