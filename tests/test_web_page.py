@@ -17,21 +17,37 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import quote
 
+import jsonschema
 import numpy as np
 import pytest
 import soundfile as sf
 from browser_helpers import chromium, console_errors, wait_for
-from daemon_helpers import DaemonProcess, build_tiny_model, free_port
+from daemon_helpers import CATEGORIES, SAMPLE_RATE, SAMPLE_SIZE, DaemonProcess, build_tiny_model, free_port
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
+from tiny_models import tiny_bundle, tiny_loop_bundle
+
+from ddbridge.loops.genres import GENRES
+from ddbridge.model.checkpoints import save_model
+from ddbridge.protocol.schema import reply_schema
+
+
+def build_model_with_loops(folder: Path) -> Path:
+    """``build_tiny_model``'s one-shot model carrying a tiny loop network over every genre (``info["loop_model"]``)."""
+    network = tiny_loop_bundle(GENRES, sample_rate=SAMPLE_RATE, defaults={"default_steps": 2}, width=8, class_dim=4)
+    loops = save_model(network, folder / "tiny-loops")
+    defaults = {"default_steps": 2, "default_guidance": 1.0, "loop_model": str(loops)}
+    bundle = tiny_bundle(CATEGORIES, sample_rate=SAMPLE_RATE, sample_size=SAMPLE_SIZE, defaults=defaults, width=8,
+                         class_dim=4)  # fmt: skip
+    return save_model(bundle, folder / "tiny")
 
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
     root = tmp_path_factory.mktemp("web")
-    model = build_tiny_model(root)
+    model = build_model_with_loops(root)
     revealed = root / "revealed.txt"
     recorder = root / "reveal.py"
     recorder.write_text(f"import sys, pathlib\npathlib.Path({str(revealed)!r}).write_text(sys.argv[1])\n")
@@ -104,6 +120,7 @@ class Page:
 
     def generate(self, category: str, count: int, **advanced: object) -> None:
         self.tab("generate")
+        Select(self.find("#f-length")).select_by_value("oneshot")
         Select(self.find("#f-category")).select_by_value(category)
         self.type("#f-count", count)
         self.advanced(**advanced)
@@ -126,6 +143,34 @@ class Page:
 
     def job_rows(self) -> list[dict]:
         return self.js("return [...document.querySelectorAll('.job')].map(j => ({...j.dataset}))")
+
+    def record_jobs(self) -> None:
+        """From now on keep what the page posts to ``/api/jobs`` in ``window.sentJobs`` (the posts still go out)."""
+        self.js(
+            "window.sentJobs = []; const send = window.fetch; window.fetch = (url, options) => {"
+            " if (url === '/api/jobs') window.sentJobs.push(JSON.parse(options.body)); return send(url, options); }"
+        )
+
+    def loop_form(self, bpm: object, bars: object, **advanced: object) -> None:
+        """The Generate form set to one loop of ``bars`` at ``bpm`` (blank: cleared)."""
+        self.tab("generate")
+        Select(self.find("#f-length")).select_by_value("loop")
+        self.type("#f-count", 1)
+        self.type("#f-bpm", bpm)
+        self.type("#f-bars", bars)
+        self.advanced(**advanced)
+
+    def bpm_limits(self) -> tuple[str, str, str]:
+        """The BPM field's min and max and the range the form shows beside it."""
+        bpm = self.find("#f-bpm")
+        return bpm.get_attribute("min"), bpm.get_attribute("max"), self.find("#f-bpm-range").text
+
+    def loop_playing(self) -> dict | None:
+        return self.js(
+            "const l = state.loop; return l && {path: l.path, loop: l.source.loop, duration: l.duration,"
+            " frames: l.source.buffer.length, rate: l.source.buffer.sampleRate, playing: state.playing,"
+            " elapsed: l.source.context.currentTime - l.started, audio: l.source.context.state}"
+        )
 
 
 def file_url(daemon: DaemonProcess, path: str) -> str:
@@ -196,18 +241,136 @@ def test_generating_a_kick_shows_progress_then_the_sound_with_its_waveform(page)
     assert "kick" in page.row(path).text and str(meta["seed"]) in page.row(path).text
 
 
-def test_a_loop_in_bars_at_a_bpm(page):
+def values(page: Page, css: str) -> list[str]:
+    return [o.get_attribute("value") for o in page.driver.find_elements(By.CSS_SELECTOR, css)]
+
+
+def make_loop(page: Page, bpm: int, bars: int, genre: str, **advanced: object) -> str:
+    """One loop made through the Generate form; its path."""
     before = page.paths()
-    page.tab("generate")
-    Select(page.find("#f-length")).select_by_value("loop")
-    assert not page.find("#f-seconds").is_displayed()
-    page.type("#f-bars", 1)
-    page.type("#f-bpm", 120)
-    page.generate("loop", 1)
+    page.loop_form(bpm, bars, **advanced)
+    Select(page.find("#f-genre")).select_by_value(genre)
+    page.find("#submit").click()
     (path,) = page.new_rows(before, 1)
+    return path
+
+
+def test_a_loop_at_a_tempo_in_a_genre(page, daemon):
+    with daemon.client() as client:
+        models = client.call({"op": "models"})
+    jsonschema.validate(models, reply_schema("models"))
+    assert models["models"][0]["loops"] == {"genres": list(GENRES), "bpm": [70, 180], "bars": [1, 2, 4]}
+    page.tab("generate")
+    assert not page.find("#f-genre").is_displayed() and page.find("#f-category").is_displayed()
+    page.record_jobs()
+    page.loop_form(150, 2)
+    assert not page.find("#f-seconds").is_displayed() and not page.find("#f-category").is_displayed()
+    assert values(page, "#f-genre option") == ["any", *GENRES]
+    assert values(page, "#f-bars-list option") == ["1", "2", "4"] and page.bpm_limits() == ("70", "180", "70–180")
+    before = page.paths()
+    Select(page.find("#f-genre")).select_by_value("house")
+    page.find("#submit").click()
+    (path,) = page.new_rows(before, 1)
+    (sent,) = page.js("return window.sentJobs")
+    assert {k: sent.get(k) for k in ("op", "category", "loop", "bpm", "bars", "genre")} == {
+        "op": "generate", "category": "loop", "loop": True, "bpm": 150, "bars": 2, "genre": "house"}  # fmt: skip
+    assert "seconds" not in sent
     meta = sidecar(path)
-    assert meta["loop"] is True and meta["request_seconds"] == 2.0  # one 4/4 bar at 120 BPM
-    assert sf.info(path).frames == 2 * meta["sample_rate"]
+    assert (meta["loop"], meta["bpm"], meta["bars"], meta["beats"], meta["genre"]) == (True, 150, 2, 8, "house")
+    assert "request_seconds" not in meta and Path(path).name.startswith("loop_house_150bpm_")
+    assert sf.info(path).frames == 2 * 4 * 60 * meta["sample_rate"] // 150  # exactly two 4/4 bars at 150 BPM
+    assert "house loop · 150 BPM · 2 bars" in page.row(path).text
+
+
+def test_a_loop_plays_seamlessly_until_stopped(page, daemon):
+    before = page.paths()
+    page.generate("kick", 1)
+    (kick,) = page.new_rows(before, 1)
+    path = make_loop(page, 180, 1, "techno")
+    page.row(path).find_element(By.CSS_SELECTOR, ".play").click()
+    playing = wait_for(page.loop_playing, what="the loop to play")
+    frames = sf.info(path).frames
+    assert (playing["path"], playing["playing"], playing["loop"]) == (path, path, True)
+    assert (playing["frames"], playing["rate"]) == (frames, sidecar(path)["sample_rate"])  # decoded, not resampled
+    assert page.player()["paused"]  # not the <audio> element, which gaps at the wrap
+
+    def rounds() -> float:
+        return (page.loop_playing() or {}).get("elapsed", 0) / playing["duration"]
+
+    wait_for(lambda: rounds() > 2.5, 15, "the loop to go round two and a half times")
+    still = page.loop_playing()
+    assert (still["path"], still["playing"], still["audio"]) == (path, path, "running"), still
+    assert "⟳" in page.find("#now-time").text and "■" in page.row(path).find_element(By.CSS_SELECTOR, ".play").text
+
+    page.js("window.loopEnded = false; state.loop.source.addEventListener('ended', () => window.loopEnded = true)")
+    page.find("body").send_keys(" ")
+    wait_for(lambda: page.js("return window.loopEnded"), what="space to stop the loop")
+    assert page.js("return [state.loop, state.playing]") == [None, None]
+    assert page.find("#play-toggle").text == "▶"
+
+    page.find("#play-toggle").click()  # the selected loop again, then a one-shot takes over
+    wait_for(page.loop_playing, what="the loop to play again")
+    page.js("window.loopEnded = false; state.loop.source.addEventListener('ended', () => window.loopEnded = true)")
+    page.row(kick).find_element(By.CSS_SELECTOR, ".play").click()
+    wait_for(lambda: page.js("return window.loopEnded"), what="the loop to stop for the kick")
+    assert page.loop_playing() is None and page.player()["src"] == file_url(daemon, kick)
+    wait_for(lambda: page.player()["played"] > 0.05, what="the kick to play")
+
+
+def test_regenerate_makes_the_same_loop_again(page):
+    original = make_loop(page, 96, 1, "hiphop", seed=4343, steps=3)
+    before = page.paths()
+    page.row(original).find_element(By.XPATH, ".//button[contains(., 'Regenerate')]").click()
+    (again,) = page.new_rows(before, 1)
+    keys = ("seed", "bpm", "bars", "genre", "loop")
+    meta = sidecar(again)
+    assert {k: meta[k] for k in keys} == {k: sidecar(original)[k] for k in keys} == {
+        "seed": 4343, "bpm": 96, "bars": 1, "genre": "hiphop", "loop": True}  # fmt: skip
+    assert Path(again).name.startswith("loop_hiphop_96bpm_") and "request_seconds" not in meta
+    np.testing.assert_allclose(sf.read(again)[0], sf.read(original)[0], atol=1e-4)
+
+
+def test_bad_loop_input_gets_the_protocol_error(page, daemon):
+    page.expected_errors = ("/api/jobs",)  # the browser logs the refused requests itself
+    files_before = set(Path(daemon.allowed).rglob("*.wav"))
+    loop = {"op": "generate", "category": "loop", "loop": True, "count": 1, "genre": "any"}
+    with daemon.client() as client:
+        for bpm, bars, field in ((200, 1, "bpm"), (120, "", "bars"), (120, 3, "bars"), (400, 1, "bpm")):
+            tempo = {"bpm": bpm, **({"bars": bars} if bars != "" else {})}
+            message = client.call({**loop, **tempo})["error"]["message"]
+            assert field in message
+            page.loop_form(bpm, bars)
+            page.find("#submit").click()
+            wait_for(lambda m=message: page.find("#form-error").text == m, what=f"the error '{message}' on the page")
+    assert set(Path(daemon.allowed).rglob("*.wav")) == files_before
+
+
+@pytest.fixture(scope="module")
+def plain_daemon(tmp_path_factory):
+    """A daemon whose model has no loop network."""
+    root = tmp_path_factory.mktemp("web-plain")
+    with DaemonProcess(build_tiny_model(root), root, pool_size=0) as d:
+        yield d
+
+
+def test_a_model_without_a_loop_network_takes_a_tempo_but_no_genre(plain_daemon, browser):
+    page = Page(browser, plain_daemon)
+    page.open()
+    page.record_jobs()
+    page.loop_form(100, 3)
+    assert not page.find("#f-genre").is_displayed() and page.find("#f-category").is_displayed()
+    assert page.bpm_limits() == ("20", "300", "20–300") and values(page, "#f-bars-list option") == []
+    Select(page.find("#f-category")).select_by_value("kick")
+    before = page.paths()
+    page.find("#submit").click()
+    (path,) = page.new_rows(before, 1)
+    (sent,) = page.js("return window.sentJobs")
+    assert (sent["category"], sent["loop"], sent["bpm"], sent["bars"]) == ("kick", True, 100, 3) and "genre" not in sent
+    meta = sidecar(path)
+    assert (meta["bpm"], meta["bars"], meta["genre"], meta["category"]) == (100, 3, "any", "kick")
+    assert sf.info(path).frames == 3 * 4 * 60 * meta["sample_rate"] // 100  # exactly three 4/4 bars at 100 BPM
+    assert "loop · 100 BPM · 3 bars" in page.row(path).text
+    assert console_errors(browser) == []
 
 
 def test_playing_a_sound_advances_the_audio_element(page, daemon):

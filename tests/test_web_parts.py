@@ -66,20 +66,16 @@ def test_job_forms_become_protocol_requests():
             "steps": None,
             "loop": True,
             "bars": 2,
-            "bpm": 120,
+            "bpm": 124.5,
+            "genre": "boom-bap",
         },
         lambda v: ok,
     )
-    assert request["seconds"] == 4.0 and request["wait"] is False and request["id"]
-    assert not {"bars", "bpm", "seed", "steps"} & set(request)
+    assert request["wait"] is False and request["id"]
+    assert (request["bpm"], request["bars"], request["genre"]) == (124.5, 2, "boom-bap")  # the protocol's own fields
+    assert not {"seconds", "seed", "steps"} & set(request)
     assert forms.job_request({"op": "variate", "source": "/x.wav"}, lambda v: ok)["source"] == str(ok)
-    for form, words in (
-        ({"op": "delete"}, "unknown op"),
-        ([], "JSON object"),
-        ({"op": "generate", "bars": 1}, "both bars and bpm"),
-        ({"op": "generate", "bars": 1, "bpm": 0}, "'bpm': must be a number > 0"),
-        ({"op": "generate", "bars": 1, "bpm": 120, "seconds": 2}, "not both"),
-    ):
+    for form, words in (({"op": "delete"}, "unknown op"), ([], "JSON object")):
         with pytest.raises(BadRequest, match=words):
             forms.job_request(form, lambda v: ok)
 
@@ -100,6 +96,21 @@ def test_regenerate_requests_follow_the_metadata_of_both_writers(tmp_path):
         "interpolate", "/a.wav", "/b.wav", [0.25], 1.0)  # fmt: skip
     with pytest.raises(BadRequest, match="lacks source"):
         forms.regenerate_request(path, {"seed": 1, "model": "m", "op": "variate", "strength": 0.5})
+
+
+def test_regenerating_a_loop_asks_for_its_tempo_and_genre_again(tmp_path):
+    path = tmp_path / "loop_house_124bpm_0001_s7.wav"
+    meta = {"seed": 7, "model": "default", "category": "loop", "op": "generate", "loop": True, "bpm": 124.0, "bars": 2,
+            "beats": 8, "genre": "house", "request_seconds": 3.871}  # fmt: skip
+    r = forms.regenerate_request(path, meta)
+    assert {k: r.get(k) for k in ("loop", "bpm", "bars", "genre", "seconds")} == {
+        "loop": True, "bpm": 124.0, "bars": 2, "genre": "house", "seconds": None}  # fmt: skip
+    r = forms.regenerate_request(path, {**meta, "genre": "any"})  # none sent: a model without a loop network takes it
+    assert (r["bpm"], r["bars"]) == (124.0, 2) and "genre" not in r
+    with pytest.raises(BadRequest, match="lacks bars"):
+        forms.regenerate_request(path, {**meta, "bars": None})
+    more = forms.more_like_this_request(path, meta, None, None)
+    assert (more["op"], more["loop"], more["category"]) == ("variate", True, "loop")
 
 
 def write_sound(folder: Path, name: str, meta: dict | None = None, seconds: float = 0.25) -> Path:
@@ -156,6 +167,15 @@ def test_the_library_lists_only_sounds_ddbridge_wrote_inside_the_roots(tmp_path)
     assert library.source(str(upload)) == upload.resolve()
     with pytest.raises(PathRefused):
         library.source(str(root / "a" / "foreign.wav"))
+
+
+def test_a_loop_is_listed_as_a_loop_even_without_a_category(tmp_path):
+    folder = tmp_path / "a"
+    write_sound(folder, "loop_124bpm_0001_s3.wav", {"seed": 3, "model": "m", "loop": True, "bpm": 124.0, "bars": 1})
+    write_sound(folder, "sample_0001_s4.wav", {"seed": 4, "model": "m", "loop": False})
+    library = Library([tmp_path], lambda: [folder], tmp_path / "marks.json", tmp_path / "up")
+    listed = {Path(e["path"]).name: e["category"] for e in library.sounds()}
+    assert listed == {"loop_124bpm_0001_s3.wav": "loop", "sample_0001_s4.wav": ""}
 
 
 def test_spectrogram_and_map_layout():

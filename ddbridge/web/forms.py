@@ -1,24 +1,24 @@
 """The page's forms and buttons as protocol requests; the protocol validator then checks every field.
 
-The page sends the protocol's own field names. Only what a form adds is handled here: blank
-fields mean "the default", a loop's length may be given as ``bars`` at ``bpm``, and every source
-must be a library sound or a file dropped on the page. Jobs never wait: progress and results come
-back as events.
+The page sends the protocol's own field names (a loop's ``bpm``, ``bars`` and ``genre`` too). Only
+what a form adds is handled here: blank fields mean "the default", and every source must be a
+library sound or a file dropped on the page. Jobs never wait: progress and results come back as
+events.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
 from pathlib import Path
 
+from ddbridge.loops.genres import ANY
 from ddbridge.protocol import messages
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.protocol.schema import JOB_OPS
 from ddbridge.web.library import operation
 
 SOURCES = ("source", "source_a", "source_b")
-BEATS_PER_BAR = 4
+NEEDED = ("source", "strength", "source_a", "source_b", "seconds", "bars")  # a regenerated request cannot lack these
 MORE_LIKE_THIS_COUNT = 4
 
 
@@ -30,13 +30,6 @@ def job_request(form: object, check_source: Callable[[object], Path]) -> dict:
     op = request.get("op")
     if op not in JOB_OPS:
         raise BadRequest(f"unknown op {str(op)[:40]!r}; choose one of: {', '.join(JOB_OPS)}")
-    bars, bpm = request.pop("bars", None), request.pop("bpm", None)
-    if bars is not None or bpm is not None:
-        if bars is None or bpm is None:
-            raise BadRequest("give both bars and bpm for a length in bars")
-        if "seconds" in request:
-            raise BadRequest("give either seconds or bars at a bpm, not both")
-        request["seconds"] = _positive("bars", bars) * BEATS_PER_BAR * 60 / _positive("bpm", bpm)
     for name in SOURCES:
         if name in request:
             request[name] = str(check_source(request[name]))
@@ -54,7 +47,9 @@ def regenerate_request(path: Path, meta: dict) -> dict:
     if meta.get("loop") and op in ("generate", "variate"):
         request["loop"] = True
     sources = meta.get("sources") or [meta.get("source_a"), meta.get("source_b")]
-    if op == "generate" and meta.get("request_seconds") is not None:
+    if op == "generate" and meta.get("bpm") is not None:
+        request.update(_tempo(meta))
+    elif op == "generate" and meta.get("request_seconds") is not None:
         request["seconds"] = meta["request_seconds"]
     elif op == "variate":
         request.update(source=meta.get("source"), strength=meta.get("strength"))
@@ -62,7 +57,7 @@ def regenerate_request(path: Path, meta: dict) -> dict:
         request.update(source_a=sources[0], source_b=sources[1], positions=[meta.get("position", 0.5)])
     elif op == "extend":
         request.update(source=meta.get("source"), seconds=meta.get("extend_seconds"))
-    missing = [k for k in ("source", "strength", "source_a", "source_b", "seconds") if k in request and not request[k]]
+    missing = [k for k in NEEDED if k in request and not request[k]]
     if missing:
         raise BadRequest(f"'{path.name}' cannot be regenerated: its metadata lacks {', '.join(missing)}")
     return {**request, "id": messages.new_id(), "wait": False}
@@ -80,10 +75,13 @@ def more_like_this_request(path: Path, meta: dict, strength: object, count: obje
     }
     if meta.get("category"):
         request["category"] = meta["category"]
+    if meta.get("loop"):
+        request["loop"] = True  # variations of a loop loop too
     return {**request, "id": messages.new_id(), "wait": False}
 
 
-def _positive(name: str, value: object) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or value <= 0:
-        raise BadRequest(f"field '{name}': must be a number > 0, got {str(value)[:40]}")
-    return float(value)
+def _tempo(meta: dict) -> dict:
+    """A loop's ``bpm`` and ``bars`` from its metadata, and its ``genre`` unless it had none (``any``)."""
+    tempo = {"bpm": meta["bpm"], "bars": meta.get("bars")}
+    genre = meta.get("genre")
+    return {**tempo, "genre": genre} if genre and genre != ANY else tempo

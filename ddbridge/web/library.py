@@ -123,7 +123,7 @@ class Library:
                 "folder": str(wav.parent),
                 "mtime": st.st_mtime,
                 "op": operation(meta),
-                "category": meta.get("category") or "",
+                "category": meta.get("category") or ("loop" if meta.get("loop") else ""),
                 "meta": meta,
                 "peaks": peaks,
             }

@@ -8,12 +8,16 @@ const PALETTE = {
   tom: "#a98bff", perc: "#2fd6c0", bass: "#ff5d5d", pluck: "#6c9dff", loop: "#e58cff",
 };
 const EXTRA_COLOURS = ["#f4a261", "#90be6d", "#f9c74f", "#43aa8b", "#f8961e", "#577590", "#c77dff"];
+const PLAIN_TEMPO = {bpm: [20, 300], bars: [1, 16]};  // the protocol's limits for a model without a loop network
 
 const state = {
   sounds: [],            // library entries, newest first
   byPath: new Map(),
   selected: null,        // path
   playing: null,         // path
+  loop: null,            // the loop playing: {path, source (its AudioBufferSourceNode), started, duration}
+  pendingLoop: null,     // a loop being fetched and decoded to play
+  audio: null,           // the AudioContext loops play in
   op: "generate",
   category: "",          // library filter ("" = all)
   search: "",
@@ -100,7 +104,7 @@ async function loadState() {
   fill($("#f-model"), data.models.map((m) => [m.name, m.name + (m.default ? " (default)" : "")]), def && def.name);
   fill($("#f-sampler"), [["", "model's default"], ...data.samplers.map((s) => [s, s])], "");
   $("#f-project").placeholder = data.default_project_dir;
-  updateCategories();
+  updateModel();
 }
 
 function fill(select, options, value) {
@@ -108,12 +112,41 @@ function fill(select, options, value) {
   if (value !== undefined && value !== null) select.value = value;
 }
 
+function selectedModel() {
+  return state.models.find((m) => m.name === $("#f-model").value) || state.models[0];
+}
+
+function modelLoops() {
+  const model = selectedModel();
+  return model && model.loops;  // what its loop network makes, when it has one
+}
+
+function updateModel() {
+  updateCategories();
+  updateTempo();
+}
+
 function updateCategories() {
-  const model = state.models.find((m) => m.name === $("#f-model").value) || state.models[0];
+  const model = selectedModel();
   const categories = model ? model.categories : [];
   const current = $("#f-category").value;
   const options = [["", "any (unconditioned)"], ...categories.map((c) => [c, c.replace("_", " ")]), ["loop", "loop"]];
   fill($("#f-category"), options, categories.includes(current) ? current : (categories[0] || ""));
+}
+
+function updateTempo() {
+  const loops = modelLoops();
+  const bpm = loops ? loops.bpm : PLAIN_TEMPO.bpm;
+  const bars = loops ? [Math.min(...loops.bars), Math.max(...loops.bars)] : PLAIN_TEMPO.bars;
+  Object.assign($("#f-bpm"), {min: bpm[0], max: bpm[1]});
+  Object.assign($("#f-bars"), {min: bars[0], max: bars[1]});
+  $("#f-bpm-range").textContent = bpm.join("–");
+  $("#f-bars-range").textContent = loops ? loops.bars.join(", ") : bars.join("–");
+  $("#f-bars-list").replaceChildren(...(loops ? loops.bars : []).map((n) => el("option", {value: n})));
+  const genres = loops ? loops.genres : [];
+  const genre = $("#f-genre").value;
+  fill($("#f-genre"), [["any", "any"], ...genres.map((g) => [g, g])], genres.includes(genre) ? genre : "any");
+  updateSections();
 }
 
 // -- forms --------------------------------------------------------------------------------------
@@ -128,11 +161,14 @@ function setOp(op) {
 
 function updateSections() {
   const loop = $("#f-length").value === "loop";
+  const genre = loop && state.op === "generate" && Boolean(modelLoops());  // the genre stands in for the category
   document.querySelectorAll("#job-form [class*='for-']").forEach((node) => {
     node.hidden = !node.classList.contains("for-" + state.op);
   });
-  document.querySelectorAll("#job-form .oneshot-only").forEach((n) => { n.hidden = n.hidden || loop; });
-  document.querySelectorAll("#job-form .loop-only").forEach((n) => { n.hidden = n.hidden || !loop; });
+  const shown = {"oneshot-only": !loop, "loop-only": loop, "genre-only": genre, "category-only": !genre};
+  for (const [name, on] of Object.entries(shown)) {
+    document.querySelectorAll(`#job-form .${name}`).forEach((n) => { n.hidden = n.hidden || !on; });
+  }
   renderSources();
 }
 
@@ -149,7 +185,8 @@ function jobForm() {
   if (op === "generate" || op === "variate" || op === "extend") form.count = number("#f-count");
   const loop = $("#f-length").value === "loop";
   if (op === "variate" && loop) form.loop = true;
-  if (op === "generate" && loop) Object.assign(form, {loop: true, bars: number("#f-bars"), bpm: number("#f-bpm")});
+  if (op === "generate" && loop) Object.assign(form, {loop: true, bpm: number("#f-bpm"), bars: number("#f-bars")});
+  if (op === "generate" && loop && modelLoops()) Object.assign(form, {category: "loop", genre: $("#f-genre").value});
   if (op === "generate" && !loop) form.seconds = number("#f-seconds");
   if (op === "variate") form.strength = Number($("#f-strength").value);
   if (op === "variate" || op === "extend") form.source = sourcePath("source");
@@ -170,8 +207,8 @@ function jobForm() {
 }
 
 function describe(form) {
-  const what = form.category || (form.loop ? "loop" : "sound");
-  if (form.op === "generate") return `${form.count || 1} × ${what}`;
+  const what = form.genre && form.genre !== "any" ? `${form.genre} loop` : form.category || (form.loop ? "loop" : "sound");
+  if (form.op === "generate") return `${form.count || 1} × ${what}` + (form.bpm ? ` at ${form.bpm} BPM` : "");
   if (form.op === "variate") return `${form.count || 1} × variation of ${baseName(form.source)}`;
   if (form.op === "interpolate") return `${form.positions.length} between ${baseName(form.source_a)} and ${baseName(form.source_b)}`;
   return `${form.count || 1} × ${baseName(form.source)} extended`;
@@ -404,7 +441,7 @@ function soundRow(s, fresh) {
   const when = formatDate(m.created, s.mtime);
   const first = [`seed ${m.seed}`, m.model];
   const seconds = `${(s.peaks.seconds || m.seconds || 0).toFixed(2)} s`;
-  const second = [m.sampler && `${m.sampler} × ${m.steps}`, s.op !== "generate" && s.op, m.loop && "loop", seconds, when];
+  const second = [m.sampler && `${m.sampler} × ${m.steps}`, s.op !== "generate" && s.op, m.loop && loopText(m), seconds, when];
   const row = el("li", {
     class: "sound" + (s.path === state.selected ? " selected" : "") + (s.path === state.playing ? " playing" : "") +
       (fresh ? " fresh" : ""),
@@ -432,6 +469,12 @@ function soundRow(s, fresh) {
   row.addEventListener("click", () => select(s.path, true));
   row.addEventListener("dragstart", (e) => dragOut(e, s));
   return row;
+}
+
+function loopText(m) {
+  if (m.bpm === undefined) return "loop";
+  const genre = m.genre && m.genre !== "any" ? `${m.genre} ` : "";
+  return `${genre}loop · ${m.bpm} BPM · ${m.bars} bar${m.bars === 1 ? "" : "s"}`;
 }
 
 function action(label, title, onclick, cls = "") {
@@ -540,21 +583,73 @@ function rowFor(path) {
   return [...document.querySelectorAll(".sound")].find((r) => r.dataset.path === path);
 }
 
+// One-shots play in the <audio> element. A loop plays as a Web Audio buffer source with loop on, so its
+// decoded samples repeat with no gap at the wrap (an <audio loop> element restarts with a gap).
+
 function playSound(path) {
   const player = $("#player");
   const s = state.byPath.get(path);
   if (!s) return;
-  const src = new URL(fileUrl(path), location.href).href;
-  if (player.src !== src) player.src = src;
-  player.currentTime = 0;
-  player.play().catch(() => {});  // a newer play() interrupting this one is expected while auditioning
+  stopLoop();
+  if (s.meta.loop) {
+    player.pause();
+    playLoop(s);
+  } else {
+    const src = new URL(fileUrl(path), location.href).href;
+    if (player.src !== src) player.src = src;
+    player.currentTime = 0;
+    player.play().catch(() => {});  // a newer play() interrupting this one is expected while auditioning
+  }
   setPlaying(path);
   $("#now-name").textContent = s.name;
 }
 
+async function playLoop(s) {
+  const asked = state.pendingLoop = {path: s.path};
+  try {
+    const context = audioContext(s.meta.sample_rate);  // made or resumed while the click or key is handled
+    const response = await fetch(fileUrl(s.path));
+    if (!response.ok) throw new Error(`${s.name} cannot be played: ${response.statusText}`);
+    const buffer = await context.decodeAudioData(await response.arrayBuffer());
+    if (state.pendingLoop !== asked) return;  // another sound was asked for meanwhile
+    state.pendingLoop = null;
+    const source = new AudioBufferSourceNode(context, {buffer, loop: true});
+    source.connect(context.destination);
+    source.addEventListener("ended", () => { if (state.loop && state.loop.source === source) stop(); });
+    source.start();
+    state.loop = {path: s.path, source, started: context.currentTime, duration: buffer.duration};
+  } catch (error) {
+    if (state.pendingLoop !== asked) return;
+    state.pendingLoop = null;
+    setPlaying(null);
+    toast(error.message, true);
+  }
+}
+
+function audioContext(rate) {
+  // At the file's own rate decoding does not resample, so the wrap stays exact to the sample.
+  if (!state.audio || (rate && state.audio.sampleRate !== rate)) {
+    if (state.audio) state.audio.close();
+    state.audio = new AudioContext(rate ? {sampleRate: rate} : {});
+  }
+  state.audio.resume();
+  return state.audio;
+}
+
+function stopLoop() {
+  state.pendingLoop = null;
+  if (!state.loop) return;
+  state.loop.source.stop();
+  state.loop = null;
+}
+
+function isPlaying() {
+  return Boolean(state.playing && (state.loop || state.pendingLoop || !$("#player").paused));
+}
+
 function stop() {
-  const player = $("#player");
-  player.pause();
+  $("#player").pause();
+  stopLoop();
   setPlaying(null);
 }
 
@@ -572,13 +667,22 @@ function setPlaying(path) {
 }
 
 function tick() {
-  const player = $("#player");
-  if (state.playing && !player.paused) {
+  const now = position();
+  if (now) {
     const row = rowFor(state.playing);
-    if (row && player.duration) drawWave(row.querySelector("canvas"), player.currentTime / player.duration);
-    $("#now-time").textContent = `${player.currentTime.toFixed(2)} / ${(player.duration || 0).toFixed(2)} s`;
+    if (row && now.duration) drawWave(row.querySelector("canvas"), now.time / now.duration);
+    $("#now-time").textContent = `${now.time.toFixed(2)} / ${(now.duration || 0).toFixed(2)} s` + (state.loop ? " ⟳" : "");
   }
   requestAnimationFrame(tick);
+}
+
+function position() {
+  if (state.loop) {
+    const {source, started, duration} = state.loop;
+    return {time: (source.context.currentTime - started) % duration, duration};
+  }
+  const player = $("#player");
+  return state.playing && !player.paused ? {time: player.currentTime, duration: player.duration} : null;
 }
 
 function move(delta) {
@@ -598,7 +702,7 @@ function onKey(e) {
   else if (e.key === "ArrowUp" || e.key === "k") { e.preventDefault(); move(-1); }
   else if (e.key === " ") {
     e.preventDefault();
-    if (state.playing && !$("#player").paused) stop();
+    if (isPlaying()) stop();
     else if (s) playSound(s.path);
     else move(0);
   } else if ((e.key === "f" || e.key === "F") && s) toggleMark(s, "favourite");
@@ -688,7 +792,7 @@ function setView(view) {
 function setup() {
   document.querySelectorAll(".tabs button").forEach((b) => b.addEventListener("click", () => setOp(b.dataset.op)));
   $("#f-length").addEventListener("change", updateSections);
-  $("#f-model").addEventListener("change", updateCategories);
+  $("#f-model").addEventListener("change", updateModel);
   $("#f-strength").addEventListener("input", () => { $("#f-strength-value").textContent = Number($("#f-strength").value).toFixed(2); });
   $("#job-form").addEventListener("submit", (e) => { e.preventDefault(); submitJob(jobForm()); });
   for (const box of document.querySelectorAll(".source")) {
@@ -716,7 +820,7 @@ function setup() {
   $("#view-map").addEventListener("click", () => setView("map"));
   $("#more").addEventListener("click", () => { state.shown += PAGE_SIZE; renderLibrary(); });
   $("#play-toggle").addEventListener("click", () => {
-    if (state.playing && !$("#player").paused) stop();
+    if (isPlaying()) stop();
     else if (state.selected) playSound(state.selected);
   });
   $("#player").addEventListener("ended", () => setPlaying(null));
