@@ -32,7 +32,7 @@
         "enablehscroll": 1,
         "enablevscroll": 1,
         "devicewidth": 0.0,
-        "description": "Generate drum one-shots and loops with the local ddbridge daemon (Dance Diffusion) and load them into Simpler or a Drum Rack pad.",
+        "description": "Generate drum one-shots and loops with the local ddbridge daemon (Dance Diffusion): one-shots into Simpler or a Drum Rack pad, loops at the Set's tempo into the selected clip slot.",
         "digest": "Generate kicks, snares, hats and loops with Dance Diffusion, straight into Simpler",
         "tags": "ddbridge dance diffusion sampler generate",
         "style": "",
@@ -1144,8 +1144,9 @@
                     "id": "obj-41",
                     "maxclass": "newobj",
                     "numinlets": 2,
-                    "numoutlets": 6,
+                    "numoutlets": 7,
                     "outlettype": [
+                        "",
                         "",
                         "",
                         "",
@@ -1159,7 +1160,7 @@
                         300.0,
                         22.0
                     ],
-                    "text": "route status progress lom player ready"
+                    "text": "route status progress lom player ready loops"
                 }
             },
             {
@@ -1688,6 +1689,240 @@
                         22.0
                     ],
                     "text": "prepend set"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-67",
+                    "maxclass": "live.text",
+                    "mode": 0,
+                    "numinlets": 1,
+                    "numoutlets": 2,
+                    "outlettype": [
+                        "",
+                        ""
+                    ],
+                    "parameter_enable": 1,
+                    "patching_rect": [
+                        20.0,
+                        830.0,
+                        80.0,
+                        15.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        56.0,
+                        50.0,
+                        76.0,
+                        15.0
+                    ],
+                    "saved_attribute_attributes": {
+                        "valueof": {
+                            "parameter_enum": [
+                                "val1",
+                                "val2"
+                            ],
+                            "parameter_longname": "Generate Loop",
+                            "parameter_mmax": 1,
+                            "parameter_shortname": "Gen Loop",
+                            "parameter_type": 2,
+                            "parameter_invisible": 2
+                        }
+                    },
+                    "text": "Generate loop",
+                    "texton": "Generate loop",
+                    "varname": "generate_loop"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-68",
+                    "maxclass": "live.tab",
+                    "num_lines_patching": 1,
+                    "num_lines_presentation": 1,
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "outlettype": [
+                        "",
+                        "",
+                        "float"
+                    ],
+                    "parameter_enable": 1,
+                    "patching_rect": [
+                        120.0,
+                        830.0,
+                        60.0,
+                        15.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        136.0,
+                        50.0,
+                        48.0,
+                        15.0
+                    ],
+                    "saved_attribute_attributes": {
+                        "valueof": {
+                            "parameter_enum": [
+                                "1",
+                                "2",
+                                "4"
+                            ],
+                            "parameter_initial": [
+                                0
+                            ],
+                            "parameter_initial_enable": 1,
+                            "parameter_longname": "Loop Bars",
+                            "parameter_mmax": 2,
+                            "parameter_shortname": "Bars",
+                            "parameter_type": 2
+                        }
+                    },
+                    "varname": "loop_bars"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-69",
+                    "maxclass": "live.menu",
+                    "numinlets": 1,
+                    "numoutlets": 3,
+                    "outlettype": [
+                        "",
+                        "",
+                        "float"
+                    ],
+                    "parameter_enable": 1,
+                    "patching_rect": [
+                        200.0,
+                        830.0,
+                        80.0,
+                        15.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        214.0,
+                        50.0,
+                        66.0,
+                        15.0
+                    ],
+                    "saved_attribute_attributes": {
+                        "valueof": {
+                            "parameter_enum": [
+                                "any",
+                                "house",
+                                "techno",
+                                "hiphop",
+                                "trap",
+                                "breakbeat",
+                                "dnb",
+                                "electro"
+                            ],
+                            "parameter_initial": [
+                                0
+                            ],
+                            "parameter_initial_enable": 1,
+                            "parameter_longname": "Loop Genre",
+                            "parameter_mmax": 7,
+                            "parameter_shortname": "Genre",
+                            "parameter_type": 2
+                        }
+                    },
+                    "varname": "genre"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-70",
+                    "maxclass": "live.comment",
+                    "numinlets": 1,
+                    "numoutlets": 0,
+                    "patching_rect": [
+                        300.0,
+                        830.0,
+                        40.0,
+                        18.0
+                    ],
+                    "presentation": 1,
+                    "presentation_rect": [
+                        186.0,
+                        50.0,
+                        26.0,
+                        15.0
+                    ],
+                    "text": "bars"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-71",
+                    "maxclass": "message",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        20.0,
+                        870.0,
+                        90.0,
+                        22.0
+                    ],
+                    "text": "generate_loop"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-72",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        120.0,
+                        870.0,
+                        85.0,
+                        22.0
+                    ],
+                    "text": "prepend bars"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-73",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        210.0,
+                        870.0,
+                        85.0,
+                        22.0
+                    ],
+                    "text": "prepend genre"
+                }
+            },
+            {
+                "box": {
+                    "id": "obj-74",
+                    "maxclass": "newobj",
+                    "numinlets": 2,
+                    "numoutlets": 1,
+                    "outlettype": [
+                        ""
+                    ],
+                    "patching_rect": [
+                        300.0,
+                        870.0,
+                        85.0,
+                        22.0
+                    ],
+                    "text": "prepend active"
                 }
             }
         ],
@@ -2300,7 +2535,7 @@
                     ],
                     "source": [
                         "obj-41",
-                        5
+                        6
                     ]
                 }
             },
@@ -2613,6 +2848,138 @@
                     "source": [
                         "obj-46",
                         0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-71",
+                        0
+                    ],
+                    "source": [
+                        "obj-67",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-40",
+                        0
+                    ],
+                    "source": [
+                        "obj-71",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-72",
+                        0
+                    ],
+                    "source": [
+                        "obj-68",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-40",
+                        0
+                    ],
+                    "source": [
+                        "obj-72",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-73",
+                        0
+                    ],
+                    "source": [
+                        "obj-69",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-40",
+                        0
+                    ],
+                    "source": [
+                        "obj-73",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-74",
+                        0
+                    ],
+                    "source": [
+                        "obj-41",
+                        5
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-68",
+                        0
+                    ],
+                    "source": [
+                        "obj-74",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-69",
+                        0
+                    ],
+                    "source": [
+                        "obj-74",
+                        0
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-68",
+                        0
+                    ],
+                    "source": [
+                        "obj-46",
+                        2
+                    ]
+                }
+            },
+            {
+                "patchline": {
+                    "destination": [
+                        "obj-69",
+                        0
+                    ],
+                    "source": [
+                        "obj-46",
+                        2
                     ]
                 }
             }

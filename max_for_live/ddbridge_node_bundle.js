@@ -422,6 +422,12 @@ var require_remote = __commonJS({
       if (request.source) args.push(request.source);
       return args;
     }
+    var SENT_WHOLE = ["bpm", "bars", "genre"];
+    function sendArgs(requestFile, endpoint) {
+      const args = ["request", "send", requestFile, "--endpoint", endpoint, "--deliver", "reply"];
+      args.push("--timeout", String(QUICK_TIMEOUT_S), "--retries", String(RETRIES), "--job-timeout", String(JOB_TIMEOUT_S));
+      return args;
+    }
     var RemoteClient = class {
       /** `endpoint`: tcp://host:port; `executable`: the ddbridge command (a path, or a name on PATH). */
       constructor(endpoint, executable = "ddbridge") {
@@ -431,14 +437,43 @@ var require_remote = __commonJS({
         this.child = null;
         this.cancelled = false;
       }
-      /** Run one job request; resolves with its files `[{path, seed}]` written here; rejects with a DdbridgeError. */
+      /**
+       * Run one job request; resolves with its files `[{path, seed}]` written here; rejects with a DdbridgeError.
+       * A loop at a tempo (bpm, bars, genre) goes through `ddbridge request send` as the request's JSON.
+       */
       async job(request) {
+        const reply = await this.command((dir) => {
+          if (!SENT_WHOLE.some((field) => request[field] !== void 0)) return requestArgs(request, this.endpoint);
+          const file = path.join(dir, "request.json");
+          fs.writeFileSync(file, JSON.stringify({ v: 1, id: `m4l-${path.basename(dir)}`, ...request, wait: true }));
+          return sendArgs(file, this.endpoint);
+        });
+        if (!reply.ok) throw this.explain(reply.error);
+        return reply.files.map((f) => ({ path: f.path, seed: String(f.seed) }));
+      }
+      /** A quick request without fields (`models`, `ping`); resolves with the daemon's reply, ok or not. */
+      async call(op) {
+        const reply = await this.command(() => [
+          "request",
+          op,
+          "--endpoint",
+          this.endpoint,
+          "--json",
+          "--timeout",
+          String(QUICK_TIMEOUT_S),
+          "--retries",
+          String(RETRIES)
+        ]);
+        if (!reply.ok && reply.error && reply.error.code === "unavailable") throw this.explain(reply.error);
+        return reply;
+      }
+      /** Run `ddbridge` with the arguments `argsIn(tempDir)` gives and `--result-file`; resolves with the reply it wrote. */
+      async command(argsIn) {
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ddbridge-m4l-"));
         const resultFile = path.join(dir, "reply.json");
         this.cancelled = false;
         try {
-          const args = [...requestArgs(request, this.endpoint), "--result-file", resultFile];
-          const { error, stderr } = await this.execute(args);
+          const { error, stderr } = await this.execute([...argsIn(dir), "--result-file", resultFile]);
           if (this.cancelled) throw new DdbridgeError("cancelled", "cancelled");
           if (error && error.code === "ENOENT") {
             throw new DdbridgeError(
@@ -449,8 +484,7 @@ var require_remote = __commonJS({
           if (error && error.killed) throw this.timedOut();
           const reply = readReply(resultFile);
           if (!reply) throw new DdbridgeError("internal", `ddbridge request failed: ${lastLine(stderr) || error}`);
-          if (!reply.ok) throw this.explain(reply.error);
-          return reply.files.map((f) => ({ path: f.path, seed: String(f.seed) }));
+          return reply;
         } finally {
           fs.rmSync(dir, { recursive: true, force: true });
         }
@@ -496,7 +530,7 @@ var require_remote = __commonJS({
     function lastLine(text) {
       return String(text || "").trim().split("\n").pop();
     }
-    module2.exports = { RemoteClient, endpointHost, requestArgs };
+    module2.exports = { RemoteClient, endpointHost, requestArgs, sendArgs };
   }
 });
 
@@ -699,6 +733,49 @@ var require_targets = __commonJS({
       if (whole || !(rate > 0 && end > start && start >= 0)) return { file, start: 0, seconds: null };
       return { file, start: start / rate, seconds: (end - start) / rate };
     }
+    async function eventually(check) {
+      for (const ms of LOAD_CHECKS) {
+        await new Promise((resolve) => setTimeout(resolve, ms));
+        if (await check()) return true;
+      }
+      return false;
+    }
+    async function loadLoopClip(live, file, beats) {
+      const ref = /^id (\d+)$/.exec(String(await live.get("live_set view", "highlighted_clip_slot") || ""));
+      if (!ref || ref[1] === "0") {
+        throw new Unloadable("no_slot", "No clip slot is selected: click an empty slot of an audio track in Session View");
+      }
+      const slot = (await live.resolve(`id ${ref[1]}`)).path;
+      const track = trackOf(slot);
+      const trackName = await live.get(track, "name");
+      const where = `clip slot ${Number(slot.split(" ").pop()) + 1} of ${trackName}`;
+      if (Number(await live.get(track, "has_audio_input")) !== 1) {
+        throw new Unloadable("not_audio", `${trackName} is not an audio track: select an empty clip slot of an audio track`);
+      }
+      if (Number(await live.get(slot, "has_clip")) === 1) {
+        throw new Unloadable("slot_full", `The selected ${where} holds a clip: select an empty one`);
+      }
+      if (!await hasFunction(live, slot, "create_audio_clip")) {
+        throw new Unloadable("old_live", "This Live cannot create audio clips from a device (Live 12.0.5 and newer can)");
+      }
+      await live.call(slot, "create_audio_clip", file);
+      const clip = `${slot} clip`;
+      const created = await eventually(async () => {
+        if (Number(await live.get(slot, "has_clip")) !== 1) return false;
+        return path.basename(String(await live.get(clip, "file_path"))) === path.basename(file);
+      });
+      if (!created) throw new Unloadable("not_taken", `Live did not create the clip in ${where}`);
+      await live.set(clip, "warping", 1);
+      if (!await eventually(async () => Number(await live.get(clip, "warping")) === 1)) {
+        throw new Unloadable("not_warped", `Live did not turn on Warp for the clip in ${where}`);
+      }
+      const [frames, rate] = await Promise.all(["sample_length", "sample_rate"].map(async (n) => Number(await live.get(clip, n))));
+      await live.call(clip, "add_warp_marker", { beat_time: beats, sample_time: frames / rate });
+      await live.set(clip, "looping", 1);
+      await live.set(clip, "loop_end", beats);
+      await live.set(clip, "loop_start", 0);
+      return where;
+    }
     async function songTiming(live) {
       const [tempo, numerator, denominator] = await Promise.all([
         live.get("live_set", "tempo"),
@@ -707,7 +784,7 @@ var require_targets = __commonJS({
       ]);
       return { tempo: Number(tempo), numerator: Number(numerator), denominator: Number(denominator) };
     }
-    module2.exports = { Unloadable, noteName, trackOf, loadSample, currentSample, songTiming, capabilities };
+    module2.exports = { Unloadable, noteName, trackOf, loadSample, loadLoopClip, currentSample, songTiming, capabilities };
   }
 });
 
@@ -754,11 +831,14 @@ var require_device = __commonJS({
     var { Client, DdbridgeError } = require_client();
     var { RemoteClient, endpointHost } = require_remote();
     var { Live, LiveError } = require_lom();
-    var { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require_targets();
+    var { Unloadable, noteName, loadSample, loadLoopClip, currentSample, songTiming, capabilities } = require_targets();
     var { nativePath, isFolder, isFile } = require_paths();
     var CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
     var TARGETS = ["simpler", "pad", "folder"];
     var UNITS = ["seconds", "bars"];
+    var LOOP_BARS = [1, 2, 4];
+    var GENRES = ["any", "house", "techno", "hiphop", "trap", "breakbeat", "dnb", "electro"];
+    var BEATS_PER_BAR = 4;
     var MAX_SECONDS = 60;
     var MAX_COUNT = 16;
     var BIT_DEPTH = 24;
@@ -775,6 +855,13 @@ var require_device = __commonJS({
     }
     function plural(count, word) {
       return count === 1 ? `1 ${word}` : `${count} ${word}s`;
+    }
+    function defaultModel(reply) {
+      const models = reply && reply.ok && Array.isArray(reply.models) ? reply.models : [];
+      return models.find((m) => m.default) || models[0] || null;
+    }
+    function loopLabel(bars, genre) {
+      return `${bars}-bar ${genre === "any" ? "" : `${genre} `}loop`;
     }
     function shortFolder(file) {
       const dir = path.dirname(file);
@@ -800,7 +887,9 @@ var require_device = __commonJS({
           pad: 36,
           folder: null,
           source: null,
-          sampleRate: null
+          sampleRate: null,
+          loopBars: 1,
+          genre: "any"
         };
         this.job = null;
         this.lastFiles = [];
@@ -818,6 +907,8 @@ var require_device = __commonJS({
             this.settings.length = Math.max(0, Number(value) || 0);
           },
           unit: (index) => this.choose("unit", UNITS, index),
+          bars: (index) => this.choose("loopBars", LOOP_BARS, index),
+          genre: (index) => this.choose("genre", GENRES, index),
           strength: (value) => {
             this.settings.strength = Math.min(1, Math.max(0.01, Number(value) || 0));
           },
@@ -834,6 +925,7 @@ var require_device = __commonJS({
           daemon: (port, host) => /^tcp:/.test(String(port)) ? this.setRemote(port) : this.setDaemon(port, host),
           ddbridge_command: joined((value) => this.setCommand(value)),
           generate: () => this.generate(),
+          generate_loop: () => this.generateLoop(),
           variate: () => this.variate(),
           cancel: () => this.cancel(),
           lom_result: joined((json) => this.live.receive(json))
@@ -914,10 +1006,13 @@ var require_device = __commonJS({
         const client = this.client;
         try {
           const pong = await client.call({ op: "ping" });
-          const models = await client.call({ op: "models" });
-          const model = models.ok && models.models.length ? ` \xB7 model ${models.models[0].name}` : "";
+          const entry = defaultModel(await client.call({ op: "models" }));
+          const model = entry ? ` \xB7 model ${entry.name}` : "";
+          const loops = entry && entry.loops ? ` \xB7 loops at ${entry.loops.bpm[0]}\u2013${entry.loops.bpm[1]} BPM` : "";
           const live = await this.liveCapabilities();
-          if (client === this.client) this.status(`ddbridge ${pong.version} ready${model}${live}`);
+          if (client !== this.client) return;
+          this.outlet("loops", entry && entry.loops ? 1 : 0);
+          this.status(`ddbridge ${pong.version} ready${model}${loops}${live}`);
         } catch (error) {
           if (client === this.client) this.fail(error);
         }
@@ -943,6 +1038,61 @@ var require_device = __commonJS({
           if (category === "loop") request.loop = true;
           await this.place(await this.run(request, `Generating ${plural(count, category)}`));
         });
+      }
+      /**
+       * "Generate loop": `loopBars` bars of `genre` at Live's tempo (live_set tempo) from the daemon's loop
+       * network, into the clip slot selected in Session View (or played here when it cannot go there).
+       * Nothing is asked of the daemon when its model has no loop network or the tempo is outside its range.
+       */
+      async generateLoop() {
+        const { loopBars: bars, genre } = this.settings;
+        await this.exclusive(`a ${loopLabel(bars, genre)}`, async () => {
+          const bpm = Math.round(Number(await this.live.get("live_set", "tempo")) * 1e3) / 1e3;
+          const loops = await this.loopNetwork();
+          const [low, high] = loops.bpm;
+          if (!(bpm >= low && bpm <= high)) {
+            throw new UserError(`Live's tempo is ${bpm} BPM; the loop network makes loops at ${low}\u2013${high} BPM: set a tempo in that range`);
+          }
+          if (!loops.bars.includes(bars)) throw new UserError(`The loop network makes ${loops.bars.join(", ")} bars, not ${bars}`);
+          if (genre !== "any" && !loops.genres.includes(genre)) {
+            throw new UserError(`The loop network has no genre ${genre}: it has ${loops.genres.join(", ")}`);
+          }
+          const request = { ...this.output(), op: "generate", category: "loop", bpm, bars, count: 1 };
+          if (genre !== "any") request.genre = genre;
+          const files = await this.run(request, `Generating a ${loopLabel(bars, genre)} at ${bpm} BPM`);
+          await this.placeLoop(files[0].path, bpm, bars);
+        });
+      }
+      /** The default model's loop network (`loops` of its `models` entry); UserError when it has none. */
+      async loopNetwork() {
+        const reply = this.remote ? await this.remote.call("models") : await this.client.call({ op: "models" });
+        if (!reply.ok) throw new DdbridgeError(reply.error.code, reply.error.message);
+        const entry = defaultModel(reply);
+        this.outlet("loops", entry && entry.loops ? 1 : 0);
+        if (!entry) throw new UserError("ddbridge serves no model");
+        if (!entry.loops) {
+          throw new UserError(
+            `The daemon's model '${entry.name}' has no loop network, so it makes no loops at a tempo: start ddbridge serve with a model that has one`
+          );
+        }
+        return entry.loops;
+      }
+      /** Put a loop into the selected clip slot (the Folder target only saves it); play it here when it cannot go there. */
+      async placeLoop(file, bpm, bars) {
+        const name = path.basename(file);
+        if (this.settings.target === "folder") {
+          this.play(file);
+          this.status(`Saved ${name} in ${shortFolder(file)}`);
+          return;
+        }
+        try {
+          const where = await loadLoopClip(this.live, file, bars * BEATS_PER_BAR);
+          this.status(`Loaded ${name} into ${where}: ${bpm} BPM, ${bars} bar${bars === 1 ? "" : "s"}, warped and looped`);
+        } catch (error) {
+          if (!(error instanceof Unloadable || error instanceof LiveError)) throw error;
+          this.play(file);
+          this.status(`${error.message} \u2014 playing ${name}; drag it in from ${shortFolder(file)}`);
+        }
       }
       async variate() {
         await this.exclusive("a variation", async () => {
@@ -1108,7 +1258,7 @@ var require_device = __commonJS({
         }
       }
     };
-    module2.exports = { Device: Device2, CATEGORIES, TARGETS, UNITS, lengthSeconds };
+    module2.exports = { Device: Device2, CATEGORIES, TARGETS, UNITS, LOOP_BARS, GENRES, lengthSeconds };
   }
 });
 

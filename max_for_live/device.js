@@ -11,6 +11,8 @@
  *   lom <json>                     a Live Object Model operation for [js ddbridge_lom.js] (lom.js)
  *   player open <path>, player 1   play a file in the device's [sfplay~] (when it cannot be loaded)
  *   ready                          the script runs: the patcher sends the controls' values again
+ *   loops 1|0                      whether the daemon's model has a loop network: the Bars and Genre
+ *                                  controls are active only then
  *
  * With a remote endpoint set (`remote tcp://host:port`), jobs run through `ddbridge request` on
  * that daemon (remote.js) and their files land in the project folder here; otherwise over OSC.
@@ -20,12 +22,16 @@ const path = require("path");
 const { Client, DdbridgeError } = require("./client");
 const { RemoteClient, endpointHost } = require("./remote");
 const { Live, LiveError } = require("./lom");
-const { Unloadable, noteName, loadSample, currentSample, songTiming, capabilities } = require("./targets");
+const { Unloadable, noteName, loadSample, loadLoopClip, currentSample, songTiming, capabilities } = require("./targets");
 const { nativePath, isFolder, isFile } = require("./paths");
 
 const CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
 const TARGETS = ["simpler", "pad", "folder"];
 const UNITS = ["seconds", "bars"];
+// "Generate loop": bars of 4/4 and genres as a loop network offers them (its `models` entry's `loops`)
+const LOOP_BARS = [1, 2, 4];
+const GENRES = ["any", "house", "techno", "hiphop", "trap", "breakbeat", "dnb", "electro"];
+const BEATS_PER_BAR = 4;
 const MAX_SECONDS = 60;
 const MAX_COUNT = 16;
 const BIT_DEPTH = 24;
@@ -50,6 +56,17 @@ function clampInt(value, low, high) {
 
 function plural(count, word) {
   return count === 1 ? `1 ${word}` : `${count} ${word}s`;
+}
+
+/** The default model's entry in a `models` reply (the first when none says so), or null. */
+function defaultModel(reply) {
+  const models = reply && reply.ok && Array.isArray(reply.models) ? reply.models : [];
+  return models.find((m) => m.default) || models[0] || null;
+}
+
+/** "1-bar house loop", "2-bar loop" (any genre). */
+function loopLabel(bars, genre) {
+  return `${bars}-bar ${genre === "any" ? "" : `${genre} `}loop`;
 }
 
 /** "…/Samples/Generated/kick" for files in a project layout, else the folder itself. */
@@ -79,6 +96,8 @@ class Device {
       folder: null,
       source: null,
       sampleRate: null,
+      loopBars: 1,
+      genre: "any",
     };
     this.job = null;
     this.lastFiles = [];
@@ -97,6 +116,8 @@ class Device {
         this.settings.length = Math.max(0, Number(value) || 0);
       },
       unit: (index) => this.choose("unit", UNITS, index),
+      bars: (index) => this.choose("loopBars", LOOP_BARS, index),
+      genre: (index) => this.choose("genre", GENRES, index),
       strength: (value) => {
         this.settings.strength = Math.min(1, Math.max(0.01, Number(value) || 0));
       },
@@ -113,6 +134,7 @@ class Device {
       daemon: (port, host) => (/^tcp:/.test(String(port)) ? this.setRemote(port) : this.setDaemon(port, host)),
       ddbridge_command: joined((value) => this.setCommand(value)),
       generate: () => this.generate(),
+      generate_loop: () => this.generateLoop(),
       variate: () => this.variate(),
       cancel: () => this.cancel(),
       lom_result: joined((json) => this.live.receive(json)),
@@ -205,10 +227,13 @@ class Device {
     const client = this.client;
     try {
       const pong = await client.call({ op: "ping" });
-      const models = await client.call({ op: "models" });
-      const model = models.ok && models.models.length ? ` · model ${models.models[0].name}` : "";
+      const entry = defaultModel(await client.call({ op: "models" }));
+      const model = entry ? ` · model ${entry.name}` : "";
+      const loops = entry && entry.loops ? ` · loops at ${entry.loops.bpm[0]}–${entry.loops.bpm[1]} BPM` : "";
       const live = await this.liveCapabilities();
-      if (client === this.client) this.status(`ddbridge ${pong.version} ready${model}${live}`);
+      if (client !== this.client) return;
+      this.outlet("loops", entry && entry.loops ? 1 : 0);
+      this.status(`ddbridge ${pong.version} ready${model}${loops}${live}`);
     } catch (error) {
       if (client === this.client) this.fail(error); // else the daemon's address changed meanwhile
     }
@@ -236,6 +261,64 @@ class Device {
       if (category === "loop") request.loop = true;
       await this.place(await this.run(request, `Generating ${plural(count, category)}`));
     });
+  }
+
+  /**
+   * "Generate loop": `loopBars` bars of `genre` at Live's tempo (live_set tempo) from the daemon's loop
+   * network, into the clip slot selected in Session View (or played here when it cannot go there).
+   * Nothing is asked of the daemon when its model has no loop network or the tempo is outside its range.
+   */
+  async generateLoop() {
+    const { loopBars: bars, genre } = this.settings;
+    await this.exclusive(`a ${loopLabel(bars, genre)}`, async () => {
+      const bpm = Math.round(Number(await this.live.get("live_set", "tempo")) * 1000) / 1000;
+      const loops = await this.loopNetwork();
+      const [low, high] = loops.bpm;
+      if (!(bpm >= low && bpm <= high)) {
+        throw new UserError(`Live's tempo is ${bpm} BPM; the loop network makes loops at ${low}–${high} BPM: set a tempo in that range`);
+      }
+      if (!loops.bars.includes(bars)) throw new UserError(`The loop network makes ${loops.bars.join(", ")} bars, not ${bars}`);
+      if (genre !== "any" && !loops.genres.includes(genre)) {
+        throw new UserError(`The loop network has no genre ${genre}: it has ${loops.genres.join(", ")}`);
+      }
+      const request = { ...this.output(), op: "generate", category: "loop", bpm, bars, count: 1 };
+      if (genre !== "any") request.genre = genre; // no genre: any
+      const files = await this.run(request, `Generating a ${loopLabel(bars, genre)} at ${bpm} BPM`);
+      await this.placeLoop(files[0].path, bpm, bars);
+    });
+  }
+
+  /** The default model's loop network (`loops` of its `models` entry); UserError when it has none. */
+  async loopNetwork() {
+    const reply = this.remote ? await this.remote.call("models") : await this.client.call({ op: "models" });
+    if (!reply.ok) throw new DdbridgeError(reply.error.code, reply.error.message);
+    const entry = defaultModel(reply);
+    this.outlet("loops", entry && entry.loops ? 1 : 0);
+    if (!entry) throw new UserError("ddbridge serves no model");
+    if (!entry.loops) {
+      throw new UserError(
+        `The daemon's model '${entry.name}' has no loop network, so it makes no loops at a tempo: start ddbridge serve with a model that has one`
+      );
+    }
+    return entry.loops;
+  }
+
+  /** Put a loop into the selected clip slot (the Folder target only saves it); play it here when it cannot go there. */
+  async placeLoop(file, bpm, bars) {
+    const name = path.basename(file);
+    if (this.settings.target === "folder") {
+      this.play(file);
+      this.status(`Saved ${name} in ${shortFolder(file)}`);
+      return;
+    }
+    try {
+      const where = await loadLoopClip(this.live, file, bars * BEATS_PER_BAR);
+      this.status(`Loaded ${name} into ${where}: ${bpm} BPM, ${bars} bar${bars === 1 ? "" : "s"}, warped and looped`);
+    } catch (error) {
+      if (!(error instanceof Unloadable || error instanceof LiveError)) throw error;
+      this.play(file);
+      this.status(`${error.message} — playing ${name}; drag it in from ${shortFolder(file)}`);
+    }
   }
 
   async variate() {
@@ -415,4 +498,4 @@ class Device {
   }
 }
 
-module.exports = { Device, CATEGORIES, TARGETS, UNITS, lengthSeconds };
+module.exports = { Device, CATEGORIES, TARGETS, UNITS, LOOP_BARS, GENRES, lengthSeconds };

@@ -46,6 +46,19 @@ function requestArgs(request, endpoint) {
   return args;
 }
 
+/** Fields of a loop at a tempo, which `ddbridge request generate` has no options for: such a request is sent whole. */
+const SENT_WHOLE = ["bpm", "bars", "genre"];
+
+/**
+ * The `ddbridge request send FILE` arguments for a request sent as it is (`request send` pings, sends
+ * the file's JSON unchanged and, with `--deliver reply`, writes the files into its project_dir here).
+ */
+function sendArgs(requestFile, endpoint) {
+  const args = ["request", "send", requestFile, "--endpoint", endpoint, "--deliver", "reply"];
+  args.push("--timeout", String(QUICK_TIMEOUT_S), "--retries", String(RETRIES), "--job-timeout", String(JOB_TIMEOUT_S));
+  return args;
+}
+
 /** Runs job requests on one remote daemon through the `ddbridge` executable. */
 class RemoteClient {
   /** `endpoint`: tcp://host:port; `executable`: the ddbridge command (a path, or a name on PATH). */
@@ -57,14 +70,36 @@ class RemoteClient {
     this.cancelled = false;
   }
 
-  /** Run one job request; resolves with its files `[{path, seed}]` written here; rejects with a DdbridgeError. */
+  /**
+   * Run one job request; resolves with its files `[{path, seed}]` written here; rejects with a DdbridgeError.
+   * A loop at a tempo (bpm, bars, genre) goes through `ddbridge request send` as the request's JSON.
+   */
   async job(request) {
+    const reply = await this.command((dir) => {
+      if (!SENT_WHOLE.some((field) => request[field] !== undefined)) return requestArgs(request, this.endpoint);
+      const file = path.join(dir, "request.json");
+      fs.writeFileSync(file, JSON.stringify({ v: 1, id: `m4l-${path.basename(dir)}`, ...request, wait: true }));
+      return sendArgs(file, this.endpoint);
+    });
+    if (!reply.ok) throw this.explain(reply.error);
+    return reply.files.map((f) => ({ path: f.path, seed: String(f.seed) }));
+  }
+
+  /** A quick request without fields (`models`, `ping`); resolves with the daemon's reply, ok or not. */
+  async call(op) {
+    const reply = await this.command(() => ["request", op, "--endpoint", this.endpoint, "--json",
+      "--timeout", String(QUICK_TIMEOUT_S), "--retries", String(RETRIES)]);
+    if (!reply.ok && reply.error && reply.error.code === "unavailable") throw this.explain(reply.error);
+    return reply;
+  }
+
+  /** Run `ddbridge` with the arguments `argsIn(tempDir)` gives and `--result-file`; resolves with the reply it wrote. */
+  async command(argsIn) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ddbridge-m4l-"));
     const resultFile = path.join(dir, "reply.json");
     this.cancelled = false;
     try {
-      const args = [...requestArgs(request, this.endpoint), "--result-file", resultFile];
-      const { error, stderr } = await this.execute(args);
+      const { error, stderr } = await this.execute([...argsIn(dir), "--result-file", resultFile]);
       if (this.cancelled) throw new DdbridgeError("cancelled", "cancelled");
       if (error && error.code === "ENOENT") {
         throw new DdbridgeError(
@@ -75,8 +110,7 @@ class RemoteClient {
       if (error && error.killed) throw this.timedOut();
       const reply = readReply(resultFile);
       if (!reply) throw new DdbridgeError("internal", `ddbridge request failed: ${lastLine(stderr) || error}`);
-      if (!reply.ok) throw this.explain(reply.error);
-      return reply.files.map((f) => ({ path: f.path, seed: String(f.seed) }));
+      return reply;
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -130,4 +164,4 @@ function lastLine(text) {
   return String(text || "").trim().split("\n").pop();
 }
 
-module.exports = { RemoteClient, endpointHost, requestArgs };
+module.exports = { RemoteClient, endpointHost, requestArgs, sendArgs };

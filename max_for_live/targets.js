@@ -1,7 +1,8 @@
 "use strict";
 /**
  * Where a finished sound goes in Live: the Simpler on this device's track, or the Simpler on a
- * chosen Drum Rack pad. Loading uses SimplerDevice.replace_sample, which Live offers from 12.4 on:
+ * chosen Drum Rack pad; a loop goes into the clip slot selected in Session View (loadLoopClip).
+ * Loading uses SimplerDevice.replace_sample, which Live offers from 12.4 on:
  * it is probed for in the Simpler's info before the call, and the caller falls back when it is
  * missing. An empty pad gets a chain and a Simpler first where the rack offers insert_chain and the
  * chain insert_device (Live 12.3+ LOM), and the chain's in_note is set to the pad's note.
@@ -167,6 +168,62 @@ async function currentSample(live, target) {
   return { file, start: start / rate, seconds: (end - start) / rate };
 }
 
+/** Polls `check()` at LOAD_CHECKS intervals (Live applies some changes later); whether it came true. */
+async function eventually(check) {
+  for (const ms of LOAD_CHECKS) {
+    await new Promise((resolve) => setTimeout(resolve, ms));
+    if (await check()) return true;
+  }
+  return false;
+}
+
+/**
+ * Put the loop `file` (`beats` quarter notes long) into the clip slot highlighted in Session View
+ * (Song.View.highlighted_clip_slot) as an audio clip: ClipSlot.create_audio_clip (Live 12), then the
+ * clip's Warp switch on (Clip.warping, which Live sets later: it is waited for), a warp marker that
+ * puts the end of the file on beat `beats` (Clip.add_warp_marker with the file's length from
+ * sample_length / sample_rate: the clip's tempo is the file's), Loop on and the loop brace on the
+ * whole loop (looping, loop_start, loop_end in beats). Resolves with where it went, in words
+ * ("clip slot 1 of 2-Audio"); throws Unloadable when no empty slot of an audio track is selected or
+ * this Live cannot create clips from a device.
+ */
+async function loadLoopClip(live, file, beats) {
+  const ref = /^id (\d+)$/.exec(String((await live.get("live_set view", "highlighted_clip_slot")) || ""));
+  if (!ref || ref[1] === "0") {
+    throw new Unloadable("no_slot", "No clip slot is selected: click an empty slot of an audio track in Session View");
+  }
+  const slot = (await live.resolve(`id ${ref[1]}`)).path;
+  const track = trackOf(slot);
+  const trackName = await live.get(track, "name");
+  const where = `clip slot ${Number(slot.split(" ").pop()) + 1} of ${trackName}`;
+  if (Number(await live.get(track, "has_audio_input")) !== 1) {
+    throw new Unloadable("not_audio", `${trackName} is not an audio track: select an empty clip slot of an audio track`);
+  }
+  if (Number(await live.get(slot, "has_clip")) === 1) {
+    throw new Unloadable("slot_full", `The selected ${where} holds a clip: select an empty one`);
+  }
+  if (!(await hasFunction(live, slot, "create_audio_clip"))) {
+    throw new Unloadable("old_live", "This Live cannot create audio clips from a device (Live 12.0.5 and newer can)");
+  }
+  await live.call(slot, "create_audio_clip", file);
+  const clip = `${slot} clip`;
+  const created = await eventually(async () => {
+    if (Number(await live.get(slot, "has_clip")) !== 1) return false;
+    return path.basename(String(await live.get(clip, "file_path"))) === path.basename(file);
+  });
+  if (!created) throw new Unloadable("not_taken", `Live did not create the clip in ${where}`);
+  await live.set(clip, "warping", 1);
+  if (!(await eventually(async () => Number(await live.get(clip, "warping")) === 1))) {
+    throw new Unloadable("not_warped", `Live did not turn on Warp for the clip in ${where}`);
+  }
+  const [frames, rate] = await Promise.all(["sample_length", "sample_rate"].map(async (n) => Number(await live.get(clip, n))));
+  await live.call(clip, "add_warp_marker", { beat_time: beats, sample_time: frames / rate });
+  await live.set(clip, "looping", 1);
+  await live.set(clip, "loop_end", beats);
+  await live.set(clip, "loop_start", 0);
+  return where;
+}
+
 /** Tempo and time signature of the Live Set. */
 async function songTiming(live) {
   const [tempo, numerator, denominator] = await Promise.all([
@@ -177,4 +234,4 @@ async function songTiming(live) {
   return { tempo: Number(tempo), numerator: Number(numerator), denominator: Number(denominator) };
 }
 
-module.exports = { Unloadable, noteName, trackOf, loadSample, currentSample, songTiming, capabilities };
+module.exports = { Unloadable, noteName, trackOf, loadSample, loadLoopClip, currentSample, songTiming, capabilities };

@@ -6,7 +6,8 @@
 --
 --   Actions that ask a running ddbridge daemon (`ddbridge serve`) for new sounds and put them into
 --   the project: at the edit cursor on the selected track, into ReaSamplOmatic5000, or as new takes
---   of the selected item (variations). REAPER stays responsive while a sound is generated.
+--   of the selected item (variations), and drum loops of 1, 2 or 4 bars at the project's tempo that
+--   follow it. REAPER stays responsive while a sound is generated.
 --
 --   Files are written into the project's media folder, under Samples/Generated/<category>/
 --   (variations under Samples/Generated/variation/). Set the path of the ddbridge command with
@@ -21,6 +22,7 @@
 --   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate perc at edit cursor.lua
 --   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate bass at edit cursor.lua
 --   [main] ddbridge - Generate at edit cursor.lua > ddbridge - Generate loop at edit cursor.lua
+--   [main] ddbridge - Generate loop at project tempo.lua
 --   [main] ddbridge - Generate into ReaSamplOmatic5000 on selected track.lua
 --   [main] ddbridge - Variate selected item.lua
 --   [main] ddbridge - Generate N variations.lua

@@ -41,6 +41,8 @@ BIN = Path(sys.executable).parent  # where the ddbridge command of this environm
 RATE = 48000  # the sessions' sample rate
 SUPERCLOCK = 282240000  # Ardour 7's superclock ticks per second: positions in the session file
 PLAYHEAD = 72000  # 1.5 s
+LOOP_BPM = 125  # the editor's session tempo: 2 bars are 3.84 s, 184320 samples
+LOOP_AT = 384000  # 8 s, where the editor's loop goes
 ACTIONS = ("ddbridge_generate.lua", "ddbridge_variate.lua", "ddbridge_loop.lua", "ddbridge_settings.lua")
 
 
@@ -134,7 +136,14 @@ local function test_ui(answers, track)
       fields[i] = { key = f.key or json.null, type = f.type, title = f.title }
     end
     ui.asked[#ui.asked + 1] = { title = dialog.title, fields = fields }
-    return answers[#ui.asked]
+    local answer = answers[#ui.asked]
+    if answer == "defaults" then -- OK pressed on the dialog as it opened: each field's default (a dropdown's value)
+      answer = {}
+      for _, f in ipairs(dialog.fields) do
+        if f.key then answer[f.key] = f.type == "dropdown" and f.values[f.default] or f.default end
+      end
+    end
+    return answer
   end
   function ui.message(text) ui.messages[#ui.messages + 1] = text end
   function ui.import(path)
@@ -188,8 +197,16 @@ def lua_string(text: str) -> str:
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    model = build_tiny_model(tmp_path_factory.mktemp("model"))
+    model = build_tiny_model(tmp_path_factory.mktemp("model"), loops=True)  # kick, snare and a loop network
     with DaemonProcess(model, tmp_path_factory.mktemp("ardour daemon"), pool_size=0) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def plain_daemon(tmp_path_factory):
+    """A daemon whose model has no loop network (it makes no loops at a tempo)."""
+    model = build_tiny_model(tmp_path_factory.mktemp("plain model"))
+    with DaemonProcess(model, tmp_path_factory.mktemp("plain daemon"), pool_size=0) as d:
         yield d
 
 
@@ -445,62 +462,157 @@ def test_bad_answers_in_the_dialog_are_explained(home, config):
     assert out["unchanged"] is True
 
 
-def loop_fields_known() -> bool:
-    """Whether the protocol of this checkout (and so its daemon) has loops at a tempo (issue 23)."""
-    schema = json.loads((REPO / "plugin_protocol" / "schemas" / "request.generate.json").read_text())
-    return {"bpm", "bars", "genre"} <= set(schema["properties"])
+LOOP_RUN = """
+local track, before = new_session({song}, "song", {playhead})
+set_tempo(100, 0)
+set_tempo({bpm}, 48000)
+before = save()
+local ui = test_ui({answers}, track)
+local sent = json.as_array()
+local send = core.send
+core.send = function(settings, message)
+  sent[#sent + 1] = {{ op = message.op, category = message.category or json.null, bpm = message.bpm or json.null,
+    bars = message.bars or json.null, count = message.count or json.null, genre = message.genre or json.null,
+    sample_rate = message.sample_rate or json.null, project_dir = message.project_dir or json.null }}
+  return send(settings, message)
+end
+result.job = plain_job(core.loop_job(Session, ui, {params}))
+result.sent, result.asked, result.messages, result.imports = sent, ui.asked, ui.messages, ui.imports
+result.unchanged = save() == before
+"""
+
+
+def loop_run(
+    home: Path, config: Path, *, bpm: float = 124.5, answers: str = "{}", params: str = "{}", name: str = "song"
+) -> dict:
+    """core.loop_job in a session whose tempo map says 100 BPM until 1 s and ``bpm`` from there, the
+    playhead at 1.5 s, the track "Drums" selected; every request it sent is in ``sent``."""
+    body = LOOP_RUN.format(
+        song=lua_string(str(session_dir(home, name))), playhead=PLAYHEAD, bpm=bpm, answers=answers, params=params
+    )
+    return run_lua(home, config, body)
+
+
+def riff_chunks(path: Path) -> dict[bytes, bytes]:
+    """The top-level chunks of a WAV, read from its RIFF layout: {id: body}."""
+    data = path.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    pos, chunks = 12, {}
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        chunks[cid] = data[pos + 8 : pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    return chunks
+
+
+def assert_loop_file(path: Path, folder: Path, *, bpm: float, bars: int, genre: str) -> None:
+    """A loop at a tempo as the daemon writes it: exactly bars x 4 x 60 / bpm seconds at the session rate, its
+    tempo in the name, the sidecar and the RIFF `acid` chunk (tempo, beats)."""
+    assert path.is_file() and path.parent == folder, (path, folder)
+    info = sf.info(path)
+    assert info.samplerate == RATE and info.channels == 2
+    assert info.frames == round(bars * 4 * 60 / bpm * RATE), info.frames  # exact to the sample at the session rate
+    tempo = f"{bpm:g}".replace(".", "-")
+    stem = f"loop_{genre}_{tempo}bpm_" if genre != "any" else f"loop_{tempo}bpm_"
+    assert path.name.startswith(stem), path.name
+    sidecar = json.loads(path.with_suffix(".json").read_text())
+    assert (sidecar["bpm"], sidecar["bars"], sidecar["beats"], sidecar["genre"]) == (bpm, bars, bars * 4, genre)
+    assert sidecar["loop"] is True
+    acid = riff_chunks(path)[b"acid"]
+    beats, tempo_f = struct.unpack("<I", acid[12:16])[0], struct.unpack("<f", acid[20:24])[0]
+    assert beats == bars * 4 and tempo_f == pytest.approx(bpm)
 
 
 @pytest.mark.parametrize("genre", ["any", "house"])
-def test_loop_sends_the_tempo_at_the_playhead(home, config, genre):
+def test_loop_sends_the_tempo_at_the_playhead_and_brings_an_exact_loop(home, config, genre):
     """The tempo map says 100 BPM until 1 s and 124.5 BPM from there; the playhead is at 1.5 s.
 
-    The request carries category loop, bpm 124.5 (the tempo at the playhead), bars and the genre
-    (none for "any"). What comes back depends on the daemon: before loops at a tempo (issue 23) it
-    refuses the unknown fields and the action shows that, leaving the session as it was; with them,
-    the tiny test model (no loop network) makes a loop of exactly bars x 4 x 60 / bpm seconds for
-    "any" and refuses a genre.
+    The action asks the daemon for its loop network first, then for the genre, the bars and how many
+    (the dialog offers the network's genres and bars), and sends category loop, bpm 124.5 (the tempo
+    at the playhead), the bars and the genre ("any": none). The loop is exactly 2 bars at 124.5 BPM at
+    the session's rate and goes onto the selected track at the playhead.
     """
-    song = session_dir(home)
-    body = f"""
-local track, before = new_session({lua_string(str(song))}, "song", {PLAYHEAD})
-set_tempo(100, 0)
-set_tempo(124.5, 48000)
-before = save()
-local ui = test_ui({{ {{ genre = "{genre}", bars = 2, count = 1.0 }} }}, track)
-local sent = core.send
-core.send = function(settings, message) result.request = message return sent(settings, message) end
-result.job = plain_job(core.loop_job(Session, ui, {{}}))
-result.asked, result.messages, result.imports = ui.asked, ui.messages, ui.imports
-result.unchanged = save() == before
-"""
-    out = run_lua(home, config, body)
+    out = loop_run(home, config, answers=f'{{ {{ genre = "{genre}", bars = 2, count = 1.0 }} }}')
+    assert out["messages"] == []
     ((dialog),) = out["asked"]
+    assert dialog["title"] == "ddbridge: generate a loop at the session tempo"
     assert dialog["fields"][0] == {"key": None, "type": "heading", "title": "Tempo at the playhead: 124.5 BPM, 4/4"}
     assert [f["key"] for f in dialog["fields"][1:]] == ["genre", "bars", "count"]
-    request = out["request"]
-    assert (request["category"], request["bpm"], request["bars"], request["count"]) == ("loop", 124.5, 2, 1)
-    assert request.get("genre") == (None if genre == "any" else genre)
+    models, request = out["sent"]
+    assert models["op"] == "models"
+    assert (request["op"], request["category"], request["bpm"], request["bars"], request["count"]) == (
+        "generate",
+        "loop",
+        124.5,
+        2,
+        1,
+    )
+    assert request["genre"] == (None if genre == "any" else genre)
+    song = session_dir(home)
     assert request["sample_rate"] == RATE and Path(request["project_dir"]) == song
-    assert out["imports"] == [] and out["unchanged"] is True
-    if not loop_fields_known():
-        (message,) = out["messages"]
-        assert re.match(r"ddbridge could not do it \(bad_request\):\s+unknown field '(bpm|bars|genre)'", message), (
-            message
-        )
-        assert out["job"] is None
-    elif genre != "any":
-        (message,) = out["messages"]
-        assert message.startswith("ddbridge could not do it (bad_request)") and "genre" in message, message
-        assert out["job"] is None
-    else:
-        assert out["messages"] == []
-        ((file),) = out["job"]["files"]
-        assert_wav(file["path"], song / "Samples" / "Generated" / "loop", seconds=2 * 4 * 60 / 124.5)
-        sidecar = json.loads(Path(file["path"]).with_suffix(".json").read_text())
-        assert (sidecar["bpm"], sidecar["bars"]) == (124.5, 2)
-        ((placement),) = out["job"]["placements"]
-        assert (placement["track"], placement["position"]) == ("Drums", PLAYHEAD)
+    ((file),) = out["job"]["files"]
+    assert_loop_file(Path(file["path"]), song / "Samples" / "Generated" / "loop", bpm=124.5, bars=2, genre=genre)
+    ((placement),) = out["job"]["placements"]
+    assert (placement["track"], placement["position"], placement["path"]) == ("Drums", PLAYHEAD, file["path"])
+    assert out["job"]["undo"] == f"ddbridge: loop {genre}"
+    assert out["imports"] == [] and out["unchanged"] is True  # headless: Ardour's import is the editor's
+
+
+def test_a_loop_at_the_session_rate_is_exact_to_the_sample(home, config):
+    """The model runs at 8 kHz, the session at 48 kHz: 2 bars at 124.5 BPM are round(3.8554 s x 48000) samples."""
+    out = loop_run(home, config, params='{ genre = "any", bars = "2", count = "1" }')
+    ((file),) = out["job"]["files"]
+    assert sf.info(file["path"]).frames == round(2 * 4 * 60 / 124.5 * RATE)
+
+
+def test_loop_defaults_to_one_bar_of_any_genre_and_fixed_slots_ask_nothing(home, config):
+    out = loop_run(home, config, params='{ genre = "", bars = "", count = "1" }', answers='{ "defaults" }')
+    ((dialog),) = out["asked"]  # genre and bars left empty in the slot: asked, with their defaults
+    assert [f["key"] for f in dialog["fields"][1:]] == ["genre", "bars"]
+    _, request = out["sent"]
+    assert (request["bars"], request["genre"], request["count"]) == (1, None, 1)  # the defaults: 1 bar, any
+    ((file),) = out["job"]["files"]
+    assert_loop_file(
+        Path(file["path"]), session_dir(home) / "Samples" / "Generated" / "loop", bpm=124.5, bars=1, genre="any"
+    )
+    fixed = loop_run(home, config, params='{ genre = "techno", bars = "4", count = "1" }', name="fixed")
+    assert fixed["asked"] == [] and fixed["messages"] == []
+    _, request = fixed["sent"]
+    assert (request["bars"], request["genre"]) == (4, "techno")
+
+
+def test_loop_bars_the_network_cannot_make_are_explained(home, config):
+    out = loop_run(home, config, params='{ genre = "any", bars = "3", count = "1" }')
+    assert out["messages"] == ["Bars must be 1, 2, 4, not '3'."]
+    assert [r["op"] for r in out["sent"]] == ["models"] and out["job"] is None and out["unchanged"] is True
+
+
+def test_loop_at_a_tempo_outside_the_loop_networks_range_says_so_and_does_nothing(home, config, daemon):
+    before = daemon.client().request("status")["jobs"]
+    out = loop_run(home, config, bpm=60, params='{ genre = "house", bars = "1", count = "1" }')
+    (message,) = out["messages"]
+    assert message.startswith("The tempo at the playhead is 60 BPM; the loop network makes loops at 70 to 180 BPM.")
+    assert [r["op"] for r in out["sent"]] == ["models"] and out["asked"] == []
+    assert out["job"] is None and out["unchanged"] is True and not (session_dir(home) / "Samples").exists()
+    assert daemon.client().request("status")["jobs"] == before  # no job was sent
+
+
+def test_loop_from_a_model_without_a_loop_network_says_so_and_does_nothing(home, plain_daemon):
+    config = install(home / ".config", executable=str(BIN / "ddbridge"), endpoint=plain_daemon.endpoint)
+    out = loop_run(home, config, answers='{ { genre = "house", bars = 1, count = 1.0 } }')
+    (message,) = out["messages"]
+    assert message.startswith("The daemon's model 'tiny' has no loop network, so it makes no loops at a tempo.")
+    assert [r["op"] for r in out["sent"]] == ["models"] and out["asked"] == []  # nothing asked, nothing made
+    assert out["job"] is None and out["unchanged"] is True and not (session_dir(home) / "Samples").exists()
+
+
+def test_loop_with_the_daemon_down_shows_how_to_start_it(home):
+    silent = f"tcp://127.0.0.1:{free_port()}"
+    config = install(home / ".config", executable=str(BIN / "ddbridge"), endpoint=silent, connect_timeout="2")
+    out = loop_run(home, config, answers='{ { genre = "house", bars = 1, count = 1.0 } }')
+    (message,) = out["messages"]
+    assert f"did not answer at {silent}" in message and "ddbridge serve" in message
+    assert out["asked"] == [] and out["job"] is None and out["unchanged"] is True
 
 
 def test_settings_are_saved_and_checked_against_the_daemon(home, config, daemon):
@@ -641,7 +753,21 @@ local steps = {
     say("tracks", { names = names })
     return true
   end,
-  -- 4: save
+  -- 4: nothing selected, the playhead at 8 s: press slot 4 (a 2-bar house loop at the session's tempo)
+  function()
+    waits = 0
+    Editor:deselect_all()
+    return true
+  end,
+  function()
+    if not at(%(loop_at)d) then return false end
+    Editor:access_action("LuaAction", "script-4")
+    local names = {}
+    for r in Session:get_tracks():iter() do names[#names + 1] = r:name() end
+    say("looped", { names = names })
+    return true
+  end,
+  -- 5: save
   function()
     Editor:access_action("Common", "Save")
     say("DONE")
@@ -735,7 +861,7 @@ def in_ardour(daemon, display, tmp_path_factory):
     (config / ".a7").touch()  # not a new user: no first-run wizard
     (config / "config").write_text(ENGINE_CONFIG)
     song = session_dir(home)
-    out = run_lua(home, config, f'new_session({lua_string(str(song))}, "song", 0)\n')
+    out = run_lua(home, config, f'new_session({lua_string(str(song))}, "song", 0)\nset_tempo({LOOP_BPM}, 0)\nsave()\n')
     assert out == {}
     log = home / "driver.log"
     slots = [
@@ -750,8 +876,14 @@ def in_ardour(daemon, display, tmp_path_factory):
             "name": "snares",
             "params": {"category": "snare", "count": "2", "seconds": "0.5", "where": "tracks"},
         },
+        {"file": "ddbridge_loop.lua", "name": "house loop", "params": {"genre": "house", "bars": "2", "count": "1"}},
     ]
-    driver = DRIVER % {"scripts": lua_quote(str(config / "scripts")), "log": lua_quote(str(log)), "playhead": PLAYHEAD}
+    driver = DRIVER % {
+        "scripts": lua_quote(str(config / "scripts")),
+        "log": lua_quote(str(log)),
+        "playhead": PLAYHEAD,
+        "loop_at": LOOP_AT,
+    }
     ui_scripts(config, home, slots, driver)
     env = environment(home, DISPLAY=display, ARDOUR_TRY_AUTOSTART_ENGINE="1")
     output = home / "ardour.log"
@@ -870,6 +1002,7 @@ def test_each_action_is_one_undo_step(in_ardour):
         "ddbridge: generate kick",
         f"ddbridge: variate {varied}",
         "ddbridge: generate snare",
+        "ddbridge: loop house",
     ]
 
     def adds(step: ET.Element) -> list[tuple[str, int]]:
@@ -878,6 +1011,7 @@ def test_each_action_is_one_undo_step(in_ardour):
     assert adds(ours[0]) == [(playlists["Drums"], 2)]  # both kicks, one change of the track's playlist
     assert adds(ours[1]) == [(playlists["Drums"], 1)]
     assert sorted(adds(ours[2])) == sorted([(playlists["snare"], 1), (playlists["snare 1"], 1)])
+    assert adds(ours[3]) == [(playlists["loop house"], 1)]
     # Ardour records each file's import as a step of its own that changes nothing but the selection
     for step in steps:
         if step not in ours:
@@ -907,7 +1041,7 @@ def test_generate_without_a_selected_track_puts_each_sound_on_a_new_track(in_ard
     root = session_xml(song)
     snares = sorted((song / "Samples" / "Generated" / "snare").glob("*.wav"))
     assert len(snares) == 2
-    new_tracks = [r.get("name") for r in root.iter("Route") if r.get("name") not in ("Master", "Drums")]
+    new_tracks = [r.get("name") for r in root.iter("Route") if r.get("name") not in ("Master", "Drums", "loop house")]
     assert len(new_tracks) == 2 and all(name.startswith("snare") for name in new_tracks)
     placed = []
     for name in new_tracks:
@@ -916,3 +1050,16 @@ def test_generate_without_a_selected_track_puts_each_sound_on_a_new_track(in_ard
         placed.append(region)
     for region, generated in zip(sorted(placed, key=lambda r: r.get("name")), snares, strict=True):
         assert_imported_copy(root, song, region, generated)
+
+
+def test_loop_in_ardour_lands_at_the_playhead_at_the_session_tempo(in_ardour):
+    """Slot 4 (genre house, 2 bars) with nothing selected and the playhead at 8 s, the session at 125 BPM:
+    a new track "loop house" holds Ardour's copy of a loop of exactly 2 bars at 125 BPM, at the playhead."""
+    song = in_ardour["song"]
+    root = session_xml(song)
+    assert "loop house" in in_ardour["events"]["looped"]["names"]
+    (generated,) = sorted((song / "Samples" / "Generated" / "loop").glob("*.wav"))
+    assert_loop_file(generated, song / "Samples" / "Generated" / "loop", bpm=LOOP_BPM, bars=2, genre="house")
+    (region,) = playlist_regions(root, "loop house")
+    assert position(region) == LOOP_AT and length(region) == 2 * 4 * 60 * RATE // LOOP_BPM
+    assert_imported_copy(root, song, region, generated)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import subprocess
 import sys
 import time
@@ -80,8 +81,16 @@ def calls(record: dict, fn: str) -> list[list]:
 
 @pytest.fixture(scope="module")
 def daemon(tmp_path_factory):
-    model = build_tiny_model(tmp_path_factory.mktemp("model"))
+    model = build_tiny_model(tmp_path_factory.mktemp("model"), loops=True)  # the vectors ask for loops
     with DaemonProcess(model, tmp_path_factory.mktemp("reaper daemon"), pool_size=0) as d:
+        yield d
+
+
+@pytest.fixture(scope="module")
+def plain_daemon(tmp_path_factory):
+    """A daemon whose model has no loop network (it makes no loops at a tempo)."""
+    model = build_tiny_model(tmp_path_factory.mktemp("plain model"))
+    with DaemonProcess(model, tmp_path_factory.mktemp("plain daemon"), pool_size=0) as d:
         yield d
 
 
@@ -277,7 +286,14 @@ def test_generate_kick_at_edit_cursor_inserts_a_new_wav_from_the_project_folder(
     meta = json.loads(Path(path).with_suffix(".json").read_text())
     assert meta["category"] == "kick" and meta["op"] == "generate"
     drums = record["project"]["tracks"][1]
-    assert drums["items"] == [{"position": 1.5, "takes": [path], "active": 1, "selected": True}]
+    ((item),) = drums["items"]
+    assert {k: item[k] for k in ("position", "takes", "active", "selected")} == {
+        "position": 1.5,
+        "takes": [path],
+        "active": 1,
+        "selected": True,
+    }
+    assert item["length"] == pytest.approx(sf.info(path).duration) and item["info"] == {}  # as long as the file
     assert record["project"]["tracks"][0]["items"] == []
     ((cmd, timeout),) = calls(record, "ExecProcess")
     assert timeout == -1 and cmd.startswith(f'"{BIN / "ddbridge"}" "request" "send" "')
@@ -354,6 +370,138 @@ def test_generate_n_variations_adds_n_takes_with_the_chosen_strength(run, daemon
         assert_wav_in(path, project / "Samples" / "Generated" / "variation")
         assert json.loads(Path(path).with_suffix(".json").read_text())["strength"] == pytest.approx(0.4)
     assert record["project"]["tracks"][1]["items"][1]["takes"] == [str(source), *paths]
+
+
+# -- Generate loop at project tempo ----------------------------------------------------------
+
+LOOP_ACTION = "ddbridge - Generate loop at project tempo.lua"
+LOOP_CAPTIONS = "Bars (1/2/4):,Genre (any/house/techno/hiphop/trap/breakbeat/dnb/electro):,extrawidth=150"
+
+
+def riff_chunks(path: Path) -> dict[bytes, bytes]:
+    """The top-level chunks of a WAV, read from its RIFF layout: {id: body}."""
+    data = path.read_bytes()
+    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
+    pos, chunks = 12, {}
+    while pos + 8 <= len(data):
+        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
+        chunks[cid] = data[pos + 8 : pos + 8 + size]
+        pos += 8 + size + (size & 1)
+    return chunks
+
+
+def assert_loop(path: str, folder: Path, *, bpm: float, bars: int, genre: str) -> float:
+    """The daemon's loop at a tempo: exactly bars x 4 x 60 / bpm s (the model's rate), the tempo in its name,
+    sidecar, `acid` chunk (stretch flag, beats, tempo) and `smpl` loop (the whole file). Its length in seconds."""
+    p = Path(path)
+    assert p.is_file() and p.parent == folder, (p, folder)
+    info = sf.info(p)
+    assert info.samplerate == 8000 and info.frames == round(bars * 4 * 60 / bpm * 8000), info
+    assert p.name.startswith(f"loop_{genre}_{bpm:g}bpm_" if genre != "any" else f"loop_{bpm:g}bpm_"), p.name
+    meta = json.loads(p.with_suffix(".json").read_text())
+    assert (meta["loop"], meta["bpm"], meta["bars"], meta["beats"], meta["genre"]) == (True, bpm, bars, bars * 4, genre)
+    chunks = riff_chunks(p)
+    flags, beats, tempo = struct.unpack("<I", chunks[b"acid"][:4])[0], *struct.unpack("<I4xf", chunks[b"acid"][12:24])
+    assert flags & 0x04 and beats == bars * 4 and tempo == pytest.approx(bpm)
+    loop_start, loop_end = struct.unpack("<II", chunks[b"smpl"][44:52])
+    assert (loop_start, loop_end) == (0, info.frames - 1)
+    return info.frames / 8000
+
+
+def loop_scenario(project: Path, daemon: DaemonProcess, tempo: list[dict], **extra) -> dict:
+    return {**one_track(project, daemon), "tempo": tempo, **extra}
+
+
+def test_generate_loop_at_project_tempo_inserts_a_looped_item_that_follows_the_tempo(run, daemon, project):
+    scenario = loop_scenario(
+        project, daemon, [{"time": 0.0, "bpm": 124.0}], user_inputs=[{"ok": True, "answer": "2, house"}]
+    )
+    record = run(LOOP_ACTION, scenario)
+    assert_clean(record)
+    # first the daemon's loop network, then the bars and genre it offers, then the loop
+    assert len(calls(record, "ExecProcess")) == 2
+    assert calls(record, "TimeMap_GetTimeSigAtTime") == [[0, 1.5]]
+    (prompt,) = record["prompts"]
+    assert prompt == {"title": "ddbridge: loop at 124 BPM", "captions": LOOP_CAPTIONS, "defaults": "1,any"}
+    ((path, mode),) = calls(record, "InsertMedia")
+    assert mode == 512 | (1 << 16)  # the selected track, named in the mode
+    seconds = assert_loop(path, project / "Samples" / "Generated" / "loop", bpm=124, bars=2, genre="house")
+    ((item),) = record["project"]["tracks"][1]["items"]
+    assert (item["position"], item["takes"], item["length"]) == (1.5, [path], pytest.approx(seconds))
+    assert item["info"] == {"B_LOOPSRC": 1, "C_BEATATTACHMODE": 1, "C_AUTOSTRETCH": 1}  # looped, beats, auto-stretch
+    assert item["preserve_pitch"] is True and item["stretch_markers"] == []  # one tempo: nothing to stretch
+    assert record["undo_blocks"] == ["ddbridge: loop at project tempo (124 BPM)"]
+    assert record["extstate"]["ddbridge"]["loop"] == "2,house"  # the next run offers the same
+    assert "looped, at the project tempo" in record["console"]
+
+
+def test_a_tempo_change_within_the_bars_stretches_the_loop_onto_the_projects_beats(run, daemon, project):
+    # 120 BPM until 2.5 s, then 90: from the cursor at 1.5 s (quarter note 3) one bar ends at quarter note 7,
+    # 2.5 s + 2 x 60 / 90 = 3.8333 s
+    tempo = [{"time": 0.0, "bpm": 120.0}, {"time": 2.5, "bpm": 90.0}]
+    record = run(LOOP_ACTION, loop_scenario(project, daemon, tempo, user_inputs=[{"ok": True, "answer": "1,any"}]))
+    assert_clean(record)
+    ((path, _),) = calls(record, "InsertMedia")
+    assert_loop(path, project / "Samples" / "Generated" / "loop", bpm=120, bars=1, genre="any")  # the cursor's tempo
+    ((item),) = record["project"]["tracks"][1]["items"]
+    assert item["length"] == pytest.approx(3.8333333 - 1.5)
+    beat = 60 / 120  # the loop's beat in the file
+    expected = [(0.0, 0), (0.5, beat), (1.0, 2 * beat), (1.0 + 60 / 90, 3 * beat), (1.0 + 120 / 90, 4 * beat)]
+    assert item["stretch_markers"] == [[pytest.approx(pos), pytest.approx(src)] for pos, src in expected]
+    assert item["info"] == {"B_LOOPSRC": 1, "C_BEATATTACHMODE": 1, "C_AUTOSTRETCH": 1}
+    assert "stretched to the tempo changes within it" in record["console"]
+
+
+def test_loop_at_a_tempo_outside_the_loop_networks_range_says_so_and_does_nothing(run, daemon, project):
+    record = run(LOOP_ACTION, loop_scenario(project, daemon, [{"time": 0.0, "bpm": 60.0}]))
+    assert record["error"] is None, record["stderr"]
+    (message,) = record["messages"]
+    assert message["text"].startswith(
+        "The tempo at the edit cursor is 60 BPM; the loop network makes loops at 70 to 180"
+    )
+    assert len(calls(record, "ExecProcess")) == 1 and record["prompts"] == []  # only the question about the network
+    assert calls(record, "InsertMedia") == [] and not (project / "Samples").exists()
+
+
+def test_loop_from_a_model_without_a_loop_network_says_so_and_does_nothing(run, plain_daemon, project):
+    record = run(LOOP_ACTION, loop_scenario(project, plain_daemon, [{"time": 0.0, "bpm": 124.0}]))
+    assert record["error"] is None, record["stderr"]
+    (message,) = record["messages"]
+    assert message["text"].startswith("The daemon's model 'tiny' has no loop network, so it makes no loops at a tempo.")
+    assert record["prompts"] == [] and calls(record, "InsertMedia") == [] and record["leftovers"] == []
+
+
+def test_loop_with_the_daemon_down_shows_how_to_start_it(run, tmp_path):
+    silent = f"tcp://127.0.0.1:{free_port()}"
+    scenario = {
+        "project_path": str(tmp_path),
+        "tracks": [{"name": "Drums", "selected": True}],
+        "extstate": {"ddbridge": {"endpoint": silent, "connect_timeout": "2"}},
+    }
+    record = run(LOOP_ACTION, scenario)
+    assert record["error"] is None and record["prompts"] == []
+    (message,) = record["messages"]
+    assert f"did not answer at {silent}" in message["text"] and "ddbridge serve" in message["text"]
+
+
+@pytest.mark.parametrize(
+    ("answer", "text"),
+    [
+        ({"ok": False}, None),  # Cancel
+        ({"ok": True, "answer": "3,house"}, "Bars must be 1, 2, 4, not '3'."),
+        (
+            {"ok": True, "answer": "1,$rock"},
+            "'$rock' is not a genre name (any, house, techno, hiphop, trap, breakbeat, dnb,",
+        ),
+    ],
+    ids=["cancelled", "bars", "genre"],
+)
+def test_a_cancelled_or_wrong_loop_dialog_makes_nothing(run, daemon, project, answer, text):
+    record = run(LOOP_ACTION, loop_scenario(project, daemon, [{"time": 0.0, "bpm": 124.0}], user_inputs=[answer]))
+    assert record["error"] is None, record["stderr"]
+    assert [m["text"][: len(text)] for m in record["messages"]] == ([text] if text else [])
+    assert len(calls(record, "ExecProcess")) == 1 and calls(record, "InsertMedia") == []
+    assert "loop" not in record["extstate"]["ddbridge"]
 
 
 def test_daemon_errors_are_shown_in_a_message(run, daemon, project):

@@ -504,25 +504,81 @@ end
 
 -- Generate loop at session tempo ------------------------------------------------------------
 
+--- The default model's loop network, as the daemon's `models` reply lists it: { genres = {...},
+-- bpm = { low, high }, bars = {...} } and the model's name; or nil after telling the user why there
+-- is none (the daemon is down, or its model has no loop network and so makes no loops at a tempo).
+function core.loop_network(settings, ui)
+  local reply, failure = core.send(settings, { op = "models" })
+  if not reply then
+    ui.message(failure .. "\n\n" .. SETUP_HINT)
+    return nil
+  end
+  if reply.ok ~= true then
+    ui.message(core.describe_error(settings, reply.error))
+    return nil
+  end
+  local models = type(reply.models) == "table" and reply.models or {}
+  local model = models[1]
+  for _, m in ipairs(models) do
+    if m.default == true then model = m end
+  end
+  if type(model) ~= "table" then
+    ui.message("ddbridge serves no model.")
+    return nil
+  end
+  local loops = model.loops
+  if type(loops) ~= "table" or type(loops.bpm) ~= "table" or type(loops.bars) ~= "table" then
+    ui.message(string.format("The daemon's model '%s' has no loop network, so it makes no loops at a tempo.\n\n"
+      .. "Start ddbridge serve with a model that has one, then run this action again.", tostring(model.name)))
+    return nil
+  end
+  return loops, model.name
+end
+
 --- Everything "Generate loop at session tempo" does before Ardour's import: N bars at the tempo
--- map's tempo at the playhead, of a genre. Returns a job as generate_job does, or nil.
+-- map's tempo at the playhead, of a genre. The daemon's loop network is asked for first: without
+-- one, or with the tempo outside its range, the user is told so and nothing else happens.
+-- Returns a job as generate_job does, or nil.
 function core.loop_job(session, ui, params)
   local settings = core.load_settings()
   local last = settings.last
   local position = core.playhead(session)
   local bpm, beats, note = core.tempo_at(position)
+  local loops = core.loop_network(settings, ui)
+  if not loops then return nil end
+  local low, high = loops.bpm[1], loops.bpm[2]
+  if bpm < low or bpm > high then
+    ui.message(string.format("The tempo at the playhead is %g BPM; the loop network makes loops at %g to %g BPM.\n\n"
+      .. "Set a tempo in that range, then run this action again.", bpm, low, high))
+    return nil
+  end
+  local genres, bars = { "any" }, {}
+  for _, g in ipairs(type(loops.genres) == "table" and loops.genres or {}) do genres[#genres + 1] = g end
+  for i, b in ipairs(loops.bars) do bars[i] = math.tointeger(b) or b end
+  local function known(list, value)
+    for _, v in ipairs(list) do
+      if tostring(v) == tostring(value) then return v end
+    end
+    return nil
+  end
   local fields = {
     { type = "heading", title = string.format("Tempo at the playhead: %g BPM, %d/%d", bpm, beats, note) },
-    { type = "dropdown", key = "genre", title = "Genre", values = dropdown(core.GENRES), default = last["loop.genre"] or "any" },
-    { type = "dropdown", key = "bars", title = "Bars", values = dropdown(core.BARS), default = tostring(last["loop.bars"] or 1) },
+    { type = "dropdown", key = "genre", title = "Genre", values = dropdown(genres),
+      default = known(genres, last["loop.genre"]) or "any" },
+    { type = "dropdown", key = "bars", title = "Bars", values = dropdown(bars),
+      default = tostring(known(bars, last["loop.bars"]) or bars[1]) },
     { type = "number", key = "count", title = "How many", min = 1, max = core.MAX_COUNT, step = 1, digits = 0,
       default = tonumber(last["loop.count"]) or 1 },
   }
   local check = {
     count = check_count,
     bars = function(v)
-      local n = math.tointeger(tonumber(v))
-      if not n or n < 1 then return nil, "Bars must be a whole number, not '" .. tostring(v) .. "'." end
+      local n = known(bars, math.tointeger(tonumber(v)))
+      if not n then
+        local list = {}
+        for i, b in ipairs(bars) do list[i] = tostring(b) end
+        return nil, string.format("Bars must be %s, not '%s'.", table.concat(list, ", "), tostring(v))
+      end
       return n
     end,
     genre = function(v) v = trim(v) if v == "" then return "any" end return v end,

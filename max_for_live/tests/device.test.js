@@ -207,6 +207,113 @@ test("outside Live (no [js] answers) the sound still arrives and plays", needsDa
   readWav(file);
 });
 
+// -- Generate loop ------------------------------------------------------------------------------
+
+const loopFrames = (bpm, bars, rate) => Math.round(((bars * 4 * 60) / bpm) * rate);
+
+/** The loop files in the test project so far. */
+const loopsSoFar = () => {
+  const dir = generated(daemon.projectDir, "loop");
+  return fs.existsSync(dir) ? fs.readdirSync(dir).filter((f) => f.endsWith(".wav")) : [];
+};
+
+test("Generate loop: Live's tempo, the chosen bars and genre, into the selected clip slot, warped and looped", needsDaemon, async (t) => {
+  const live = liveSet([simpler()], { tempo: 124, highlighted: [1, 0] });
+  const device = await startDevice(t, live, { folder: daemon.projectDir, bars: 1, genre: 1 }); // 2 bars, house
+  assert.match(device.statuses().at(-1), /ready · model tiny · loops at 70–180 BPM · Live 12\.4\.0/);
+  assert.deepEqual(device.outlets("loops").at(-1), ["loops", 1]); // the Bars and Genre controls are active
+  const status = await press(device, "generate_loop", /^Loaded /);
+  assert.ok(device.statuses().includes("Generating a 2-bar house loop at 124 BPM…"));
+
+  const [create, ...rest] = live.calls;
+  assert.deepEqual([create.path, create.name], ["live_set tracks 1 clip_slots 0", "create_audio_clip"]);
+  const file = create.args[0];
+  assert.equal(path.dirname(file), generated(daemon.projectDir, "loop"));
+  assert.match(path.basename(file), /^loop_house_124bpm_\d+_s\d+\.wav$/);
+  assert.equal(status, `Loaded ${path.basename(file)} into clip slot 1 of 2-Audio: 124 BPM, 2 bars, warped and looped`);
+
+  const wav = readWav(file); // the model's rate: exactly 2 bars at 124 BPM, tagged for Live
+  assert.equal(wav.frames, loopFrames(124, 2, wav.sampleRate));
+  assert.deepEqual([wav.acid.beats, wav.acid.numerator, wav.acid.denominator, wav.acid.flags & 0x04], [8, 4, 4, 4]);
+  assert.ok(Math.abs(wav.acid.tempo - 124) < 1e-3);
+  assert.deepEqual(wav.smpl.loops, [{ type: 0, start: 0, end: wav.frames - 1 }]);
+  const meta = sidecar(file);
+  assert.deepEqual([meta.bpm, meta.bars, meta.genre, meta.loop], [124, 2, "house", true]);
+
+  const clip = "live_set tracks 1 clip_slots 0 clip";
+  assert.deepEqual(
+    JSON.parse(JSON.stringify(rest.map((c) => [c.path, c.name || c.set, ...(c.args || [c.value])]))),
+    [
+      [clip, "warping", 1],
+      [clip, "add_warp_marker", { beat_time: 8, sample_time: wav.frames / wav.sampleRate }],
+      [clip, "looping", 1],
+      [clip, "loop_end", 8],
+      [clip, "loop_start", 0],
+    ],
+  );
+  assert.deepEqual(live.lookup(clip).warpMarkers, [{ beat_time: 8, sample_time: wav.frames / wav.sampleRate }]);
+  const ops = describeOps(device);
+  assert.ok(ops.indexOf("get live_set tempo") < ops.indexOf("call live_set tracks 1 clip_slots 0 create_audio_clip"));
+});
+
+test("Generate loop by default makes 1 bar of any genre; with no clip slot selected it plays and says why", needsDaemon, async (t) => {
+  const live = liveSet([simpler()], { tempo: 100 });
+  const device = await startDevice(t, live, { folder: daemon.projectDir });
+  const status = await press(device, "generate_loop", /playing/);
+  const [[, , file]] = device.outlets("player");
+  assert.match(path.basename(file), /^loop_100bpm_\d+_s\d+\.wav$/);
+  assert.equal(
+    status,
+    `No clip slot is selected: click an empty slot of an audio track in Session View — playing ${path.basename(file)}; drag it in from Samples/Generated/loop`,
+  );
+  assert.deepEqual([sidecar(file).bars, sidecar(file).genre], [1, "any"]);
+  assert.equal(readWav(file).frames, loopFrames(100, 1, readWav(file).sampleRate));
+  assert.deepEqual(live.calls, []);
+});
+
+test("Generate loop at a tempo outside the loop network's range says so and asks for nothing", needsDaemon, async (t) => {
+  const live = liveSet([simpler()], { tempo: 60, highlighted: [1, 0] });
+  const device = await startDevice(t, live, { folder: daemon.projectDir, genre: 2 });
+  const before = loopsSoFar();
+  const status = await press(device, "generate_loop", /tempo/, 10000);
+  assert.equal(status, "Live's tempo is 60 BPM; the loop network makes loops at 70–180 BPM: set a tempo in that range");
+  assert.ok(!device.statuses().some((s) => s.startsWith("Generating")));
+  assert.deepEqual([live.calls, device.outlets("player"), loopsSoFar()], [[], [], before]);
+});
+
+test("Generate loop with a model without a loop network says so; Bars and Genre are inactive", needsDaemon, async (t) => {
+  const live = liveSet([simpler()], { tempo: 124, highlighted: [1, 0] });
+  const device = await startDevice(t, live, { folder: daemon.projectDir });
+  const from = device.events.length;
+  device.send("daemon", daemon.plainPort);
+  const ready = await device.waitForStatus(/ready/, { from, timeoutMs: 10000 });
+  assert.doesNotMatch(ready, /loops at/);
+  assert.deepEqual(device.outlets("loops").at(-1), ["loops", 0]);
+  const status = await press(device, "generate_loop", /loop network/, 10000);
+  assert.equal(
+    status,
+    "The daemon's model 'tiny' has no loop network, so it makes no loops at a tempo: start ddbridge serve with a model that has one",
+  );
+  assert.ok(!device.statuses().some((s) => s.startsWith("Generating")));
+  assert.deepEqual([live.calls, device.outlets("player")], [[], []]);
+});
+
+test("Generate loop with the daemon down says 'ddbridge is not running' within 2 s", async (t) => {
+  const live = liveSet([simpler()], { tempo: 124, highlighted: [1, 0] });
+  const device = new DeviceProcess({ live });
+  t.after(() => device.stop());
+  let from = device.events.length;
+  device.send("daemon", await freeUdpPort());
+  await device.waitForStatus(/^ddbridge is not running/, { from, timeoutMs: 3000 });
+  from = device.events.length;
+  const pressed = Date.now();
+  device.send("generate_loop");
+  const status = await device.waitForStatus(/ddbridge is not running/, { from, timeoutMs: 2500 });
+  assert.ok(Date.now() - pressed < 2500);
+  assert.match(status, /start it with: ddbridge serve/);
+  assert.deepEqual(live.calls, []);
+});
+
 test("with the daemon down the device says 'ddbridge is not running' within 2 s and keeps working", async (t) => {
   const device = new DeviceProcess();
   t.after(() => device.stop());

@@ -1,7 +1,8 @@
 "use strict";
 /**
  * The test daemon that tests/test_max_for_live.py starts (python -m ddbridge serve with a tiny
- * model), described through environment variables. Without them the daemon tests are skipped.
+ * model that has a loop network; a second one whose model has none), described through environment
+ * variables. Without them the daemon tests are skipped.
  */
 
 const env = process.env;
@@ -14,6 +15,7 @@ const daemon = env.DDBRIDGE_OSC_PORT
       categories: (env.DDBRIDGE_CATEGORIES || "").split(",").filter(Boolean), // the model's categories
       vectorVariables: JSON.parse(env.DDBRIDGE_VECTOR_VARIABLES || "{}"),
       remote: JSON.parse(env.DDBRIDGE_REMOTE_TEST || "{}"), // endpoint (CURVE), cli, allowedProfile, strangerProfile
+      plainPort: Number(env.DDBRIDGE_PLAIN_OSC_PORT), // a second daemon, whose model has no loop network
     }
   : null;
 

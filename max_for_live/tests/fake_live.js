@@ -10,14 +10,28 @@
  * `getcount(child)` and `call(name, ...args)`. Every call and set is recorded in `set.calls`.
  * The Live version (live_app major/minor/bugfix_version) decides which LOM functions exist:
  * SimplerDevice.replace_sample from 12.4, RackDevice.insert_chain, Chain.insert_device and a
- * settable DrumChain.in_note from 12.3 (Cycling '74's LOM reference).
+ * settable DrumChain.in_note from 12.3 (Cycling '74's LOM reference). For loops: tracks with clip
+ * slots, Song.View.highlighted_clip_slot (`live_set view`, a reference, not a child), and
+ * ClipSlot.create_audio_clip(path) from Live 12.0.5, which makes an audio Clip of the real WAV with
+ * the documented Clip members the device uses (file_path, sample_length, sample_rate, warping, which
+ * Live sets later, looping, loop_start, loop_end and add_warp_marker).
  */
 
 const fs = require("fs");
 const path = require("path");
 const vm = require("vm");
 
+const { readWav } = require("./wav");
+
 const LOM_SCRIPT = path.join(__dirname, "..", "ddbridge_lom.js");
+const CREATE_AUDIO_CLIP_SINCE = [12, 0, 5];
+
+function versionAtLeast(version, wanted) {
+  for (let i = 0; i < wanted.length; i += 1) {
+    if ((version[i] || 0) !== wanted[i]) return (version[i] || 0) > wanted[i];
+  }
+  return true;
+}
 
 class LiveObject {
   constructor(type, properties = {}, functions = {}) {
@@ -25,6 +39,8 @@ class LiveObject {
     this.properties = properties;
     this.functions = functions;
     this.children = {}; // name -> LiveObject | LiveObject[] | null
+    this.links = {}; // name -> LiveObject | null: children that are references to objects elsewhere
+    this.setters = {}; // name -> function(value): how setting a property takes effect, when not at once
     this.parent = null;
     this.place = ""; // "devices 1", "sample", ...
     this.id = 0;
@@ -65,6 +81,62 @@ function simpler({ file = null, replaceSample = true, multiSample = false, marke
     };
   }
   return device.add("sample", file ? sampleOf(file) : null);
+}
+
+/**
+ * An audio clip as ClipSlot.create_audio_clip makes it of the WAV `file` (read for its length and rate):
+ * unwarped, so its loop and markers are in seconds. Setting `warping` takes effect a little later
+ * ("Internally, Live will defer the setting of this property"). add_warp_marker({beat_time,
+ * sample_time}) works on warped clips only, with the sample time in [0, the sample's length].
+ */
+function audioClip(file) {
+  const wav = readWav(file);
+  const seconds = wav.frames / wav.sampleRate;
+  const clip = new LiveObject("Clip", {
+    name: path.basename(file, path.extname(file)),
+    file_path: file,
+    is_audio_clip: 1,
+    sample_length: wav.frames,
+    sample_rate: wav.sampleRate,
+    warping: 0,
+    looping: 0,
+    loop_start: 0,
+    loop_end: seconds,
+    start_marker: 0,
+    end_marker: seconds,
+  });
+  clip.warpMarkers = [];
+  clip.setters.warping = (value) => setTimeout(() => {
+    clip.properties.warping = value;
+  }, 50);
+  clip.functions.add_warp_marker = (marker) => {
+    if (clip.properties.warping !== 1) return null;
+    const { beat_time: beat, sample_time: time } = marker || {};
+    if (typeof beat === "number" && typeof time === "number" && time >= 0 && time <= seconds) {
+      clip.warpMarkers.push({ beat_time: beat, sample_time: time });
+    }
+    return null;
+  };
+  return clip;
+}
+
+/** A Session View clip slot, empty; from Live 12.0.5 it offers create_audio_clip. */
+function clipSlot(version) {
+  const slot = new LiveObject("ClipSlot", { has_clip: 0, has_stop_button: 1, is_playing: 0 });
+  slot.add("clip", null);
+  if (versionAtLeast(version, CREATE_AUDIO_CLIP_SINCE)) {
+    // "Throws an error when called on non-empty slots or slots in non-audio or frozen tracks, or when the
+    // path doesn't point at a valid audio file."
+    slot.functions.create_audio_clip = (file) => {
+      if (slot.properties.has_clip === 1) throw new Error("create_audio_clip: the clip slot is not empty");
+      if (slot.parent.properties.has_audio_input !== 1) throw new Error("create_audio_clip: not an audio track");
+      slot.add("clip", audioClip(file));
+      slot.properties.has_clip = 1;
+      slot.set.index(slot);
+      return null;
+    };
+  }
+  return slot;
 }
 
 /** The ddbridge device itself (an audio effect). */
@@ -117,16 +189,41 @@ function drumRack(pads = {}, { live12_3 = false, replaceSample = true } = {}) {
   return rack;
 }
 
+const SLOTS = 4; // clip slots (scenes) of every track
+
 class FakeLiveSet {
-  /** `devices`: the devices on track 0, one of them `me` (this device). */
-  constructor({ devices, me, tempo = 120, numerator = 4, denominator = 4, version = [12, 4, 0] }) {
+  /**
+   * `devices`: the devices on track 0 (a MIDI track), one of them `me` (this device); then
+   * `audioTracks` audio tracks; every track has SLOTS clip slots; `highlighted`: [track, slot] of the
+   * clip slot highlighted in Session View, or null.
+   */
+  constructor({
+    devices,
+    me,
+    tempo = 120,
+    numerator = 4,
+    denominator = 4,
+    version = [12, 4, 0],
+    audioTracks = 1,
+    highlighted = null,
+  }) {
     this.song = new LiveObject("Song", { tempo, signature_numerator: numerator, signature_denominator: denominator });
     this.song.place = "live_set";
     const [major_version, minor_version, bugfix_version] = version;
     this.app = new LiveObject("Application", { major_version, minor_version, bugfix_version });
     this.app.place = "live_app";
-    const track = new LiveObject("Track", { name: "1-MIDI" }).add("devices", devices);
-    this.song.add("tracks", [track]);
+    const slots = () => Array.from({ length: SLOTS }, () => clipSlot(version));
+    const track = new LiveObject("Track", { name: "1-MIDI", has_audio_input: 0, has_midi_input: 1 });
+    track.add("devices", devices).add("clip_slots", slots());
+    const audio = Array.from({ length: audioTracks }, (_, i) =>
+      new LiveObject("Track", { name: `${i + 2}-Audio`, has_audio_input: 1, has_midi_input: 0 })
+        .add("devices", [])
+        .add("clip_slots", slots()),
+    );
+    this.song.add("tracks", [track, ...audio]);
+    this.view = new LiveObject("Song.View", { follow_song: 0 });
+    this.song.add("view", this.view);
+    this.view.links.highlighted_clip_slot = highlighted ? this.song.children.tracks[highlighted[0]].children.clip_slots[highlighted[1]] : null;
     this.me = me;
     this.byId = new Map();
     this.nextId = 1;
@@ -161,7 +258,7 @@ class FakeLiveSet {
         object = object.parent;
         continue;
       }
-      const child = object.children[name];
+      const child = name in object.children ? object.children[name] : object.links[name];
       if (Array.isArray(child)) {
         i += 1;
         object = child[Number(tokens[i])] || null;
@@ -198,6 +295,7 @@ class FakeLiveSet {
         for (const [name, child] of Object.entries(t.children)) {
           lines.push(`${Array.isArray(child) ? "children" : "child"} ${name}`);
         }
+        for (const name of Object.keys(t.links)) lines.push(`child ${name}`);
         for (const name of Object.keys(t.properties)) lines.push(`property ${name}`);
         for (const name of Object.keys(t.functions)) lines.push(`function ${name}`);
         lines.push("done");
@@ -207,6 +305,7 @@ class FakeLiveSet {
       get(name) {
         const t = this.target;
         if (Object.prototype.hasOwnProperty.call(t.properties, name)) return [t.properties[name]];
+        if (name in t.links) return t.links[name] ? ["id", t.links[name].id] : ["id", 0];
         const child = t.children[name];
         if (Array.isArray(child)) return child.flatMap((c) => ["id", c.id]);
         return child ? ["id", child.id] : ["id", 0];
@@ -216,6 +315,10 @@ class FakeLiveSet {
         const t = this.target;
         set.calls.push({ path: t.path, set: name, value });
         if (!Object.prototype.hasOwnProperty.call(t.properties, name)) return;
+        if (t.setters[name]) {
+          t.setters[name](value);
+          return;
+        }
         t.properties[name] = value;
         if (name === "in_note" && t.parent && t.parent.sync) t.parent.sync(); // the chain moves to that pad
       }
@@ -245,4 +348,4 @@ class FakeLiveSet {
   }
 }
 
-module.exports = { FakeLiveSet, simpler, drumRack, thisDevice };
+module.exports = { FakeLiveSet, simpler, drumRack, thisDevice, SLOTS };

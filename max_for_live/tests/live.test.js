@@ -3,7 +3,10 @@
 const test = require("node:test");
 const assert = require("node:assert/strict");
 const fs = require("fs");
+const os = require("os");
+const path = require("path");
 const { FakeLiveSet, simpler, drumRack, thisDevice } = require("./fake_live");
+const { writeWav } = require("./wav");
 const { Live, LiveError } = require("../lom");
 const targets = require("../targets");
 const { lengthSeconds } = require("../device");
@@ -171,6 +174,64 @@ test("Live that never answers fails within the bridge's timeout", async () => {
   const started = Date.now();
   await assert.rejects(live.resolve("this_device"), (e) => e instanceof LiveError && /inside Live/.test(e.message));
   assert.ok(Date.now() - started < 1000);
+});
+
+/** A 2 s WAV at 8 kHz: one bar at 120 BPM. */
+function oneBar(t) {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), "ddbridge-m4l-loop-"));
+  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  return writeWav(path.join(dir, "loop_120bpm_0001_s1.wav"), { frames: 16000, sampleRate: 8000 });
+}
+
+function loopSet(options) {
+  const me = thisDevice();
+  return new FakeLiveSet({ devices: [me], me, ...options });
+}
+
+test("a loop goes into the highlighted clip slot: created, warped, its tempo the file's, looped over its bars", async (t) => {
+  const file = oneBar(t);
+  const set = loopSet({ highlighted: [1, 2] });
+  assert.equal(await targets.loadLoopClip(bridge(set), file, 4), "clip slot 3 of 2-Audio");
+  const slot = "live_set tracks 1 clip_slots 2";
+  const plain = (value) => JSON.parse(JSON.stringify(value)); // objects made in the [js] sandbox's realm
+  assert.deepEqual(
+    plain(set.calls.map((c) => [c.path, c.name || c.set, ...(c.args || [c.value])])),
+    [
+      [slot, "create_audio_clip", file],
+      [`${slot} clip`, "warping", 1],
+      [`${slot} clip`, "add_warp_marker", { beat_time: 4, sample_time: 2 }], // the file's end on beat 4: 120 BPM
+      [`${slot} clip`, "looping", 1],
+      [`${slot} clip`, "loop_end", 4],
+      [`${slot} clip`, "loop_start", 0],
+    ],
+  );
+  const clip = set.lookup(`${slot} clip`);
+  assert.equal(clip.properties.file_path, file);
+  // Live turns Warp on later: the marker only takes because the device waited for it
+  assert.deepEqual(clip.warpMarkers, [{ beat_time: 4, sample_time: 2 }]);
+  assert.deepEqual([clip.properties.warping, clip.properties.looping, clip.properties.loop_end], [1, 1, 4]);
+});
+
+test("where a loop cannot go, the reason is given and nothing is created", async (t) => {
+  const file = oneBar(t);
+  const full = loopSet({ highlighted: [1, 0] });
+  full.lookup("live_set tracks 1 clip_slots 0").functions.create_audio_clip(file); // a clip already there
+  full.calls.length = 0;
+  const cases = [
+    [loopSet({ highlighted: null }), "no_slot", /^No clip slot is selected: click an empty slot of an audio track/],
+    [loopSet({ highlighted: [0, 1] }), "not_audio", /^1-MIDI is not an audio track/],
+    [full, "slot_full", /^The selected clip slot 1 of 2-Audio holds a clip: select an empty one$/],
+    [loopSet({ highlighted: [1, 0], version: [12, 0, 1] }), "old_live", /Live 12\.0\.5 and newer can/],
+  ];
+  for (const [set, reason, message] of cases) {
+    await assert.rejects(targets.loadLoopClip(bridge(set), file, 4), (e) => {
+      assert.ok(e instanceof targets.Unloadable, String(e));
+      assert.equal(e.reason, reason);
+      assert.match(e.message, message);
+      return true;
+    });
+    assert.deepEqual(set.calls, [], reason);
+  }
 });
 
 test("bars follow the Set's tempo and time signature", async () => {

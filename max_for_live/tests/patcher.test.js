@@ -7,7 +7,7 @@ const os = require("os");
 const path = require("path");
 const { execFileSync } = require("child_process");
 const { M4L } = require("./harness");
-const { Device, CATEGORIES, TARGETS, UNITS } = require("../device");
+const { Device, CATEGORIES, TARGETS, UNITS, LOOP_BARS, GENRES } = require("../device");
 const { buildAmxd, devicePatcher, amxdType } = require("../build_amxd");
 const { bundleText, BUNDLE } = require("../build");
 
@@ -141,8 +141,18 @@ test("the device's controls are all there, matching the script's choices", () =>
   assert.deepEqual(enumOf("category"), CATEGORIES);
   assert.deepEqual(enumOf("target").map((s) => s.toLowerCase()), TARGETS);
   assert.deepEqual(enumOf("unit").map((s) => (s === "sec" ? "seconds" : s)), UNITS);
-  for (const name of ["generate", "variate", "cancel", "choose_folder"]) assert.ok(isButton(byVarname(name)), name);
+  for (const name of ["generate", "variate", "cancel", "choose_folder", "generate_loop"]) {
+    assert.ok(isButton(byVarname(name)), name);
+  }
   assert.equal(byVarname("generate").text, "Generate");
+  assert.equal(byVarname("generate_loop").text, "Generate loop");
+  assert.deepEqual(enumOf("loop_bars").map(Number), LOOP_BARS);
+  assert.equal(byVarname("loop_bars").maxclass, "live.tab");
+  assert.deepEqual(enumOf("genre"), GENRES);
+  assert.equal(byVarname("genre").maxclass, "live.menu");
+  for (const name of ["loop_bars", "genre"]) {
+    assert.equal(byVarname(name).saved_attribute_attributes.valueof.parameter_initial[0], 0, `${name}: 1 bar, any genre`);
+  }
   assert.equal(byVarname("variate").text, "Variate current sample");
   for (const name of ["count", "length", "pad", "port"]) assert.equal(byVarname(name).maxclass, "live.numbox", name);
   assert.equal(byVarname("strength").maxclass, "live.dial");
@@ -214,7 +224,7 @@ test("the remote endpoint and the ddbridge command are typed in the device and s
 
 test("action buttons are hidden parameters: not automatable, not stored, no undo step per click", () => {
   // parameter_invisible: 0 automated and stored, 1 stored only, 2 hidden (Ableton's CPU Reporter buttons)
-  for (const name of ["generate", "variate", "cancel", "choose_folder"]) {
+  for (const name of ["generate", "variate", "cancel", "choose_folder", "generate_loop"]) {
     assert.equal(byVarname(name).saved_attribute_attributes.valueof.parameter_invisible, 2, name);
   }
   for (const box of params().filter((b) => !isButton(b))) {
@@ -240,6 +250,9 @@ test("each control reaches the node.script with a message the script handles", (
     drop: "source",
     remote_endpoint_text: "daemon",
     ddbridge_command_text: "ddbridge_command",
+    generate_loop: "generate_loop",
+    loop_bars: "bars",
+    genre: "genre",
   };
   for (const [control, selector] of Object.entries(expected)) {
     assert.deepEqual([...selectorsIntoNode(byVarname(control).id)].sort(), [selector], control);
@@ -270,6 +283,9 @@ test("the script's output is routed to the status line, progress bar, [js], play
   assert.equal(request.text, "prepend request");
   assert.deepEqual(from(request.id), [findObject("js ddbridge_lom.js")]);
   assert.deepEqual(via("player").map(objectClass), ["sfplay~"]);
+  const [activate] = via("loops"); // `loops 1|0`: the loop controls are active only with a loop network
+  assert.equal(activate.text, "prepend active");
+  assert.deepEqual(from(activate.id).map((b) => b.varname).sort(), ["genre", "loop_bars"]);
   const [trigger] = via("ready");
   const fired = [...Array(trigger.numoutlets).keys()].reverse().map((o) => from(trigger.id, o)); // right to left
   const refreshed = new Set(fired.flat().map((b) => b.varname || objectClass(b)));

@@ -72,6 +72,41 @@ test("remote: the sound is made on the daemon, saved in this project folder and 
   assert.ok(!fs.readdirSync(daemon.projectDir, { recursive: true }).some((f) => f.endsWith(files[0])));
 });
 
+test("remote: a loop at Live's tempo is made on the daemon (sent whole), saved here and put into the clip slot", needsDaemon, async (t) => {
+  const me = thisDevice();
+  const live = new FakeLiveSet({ devices: [simpler(), me], me, tempo: 130, highlighted: [1, 1] });
+  const project = localProject(t);
+  const device = await remoteDevice(t, live, daemon.remote.allowedProfile, { folder: project, bars: 2, genre: 2 });
+  const status = await press(device, "generate_loop", /^Loaded /, 120000);
+  const generated = path.join(project, "Samples", "Generated");
+  const [wavFile] = filesUnder(generated).filter((f) => f.endsWith(".wav"));
+  const file = path.join(generated, wavFile);
+  assert.match(path.basename(file), /^loop_techno_130bpm_\d+_s\d+\.wav$/);
+  assert.equal(status, `Loaded ${path.basename(file)} into clip slot 2 of 2-Audio: 130 BPM, 4 bars, warped and looped`);
+  const wav = readWav(file);
+  assert.equal(wav.frames, Math.round(((4 * 4 * 60) / 130) * wav.sampleRate));
+  assert.deepEqual([wav.acid.beats, Math.round(wav.acid.tempo)], [16, 130]);
+  const meta = JSON.parse(fs.readFileSync(file.replace(/\.wav$/, ".json"), "utf8"));
+  assert.deepEqual([meta.bpm, meta.bars, meta.genre], [130, 4, "techno"]);
+  assert.deepEqual([live.calls[0].name, live.calls[0].args[0]], ["create_audio_clip", file]);
+  assert.ok(!fs.readdirSync(daemon.projectDir, { recursive: true }).some((f) => f.endsWith(path.basename(file))));
+});
+
+test(
+  "remote: a delivered loop lands in Samples/Generated/loop, as a local one does",
+  needsDaemon,
+  async (t) => {
+    assert.ok(daemon, "needs the test daemon");
+    const me = thisDevice();
+    const live = new FakeLiveSet({ devices: [simpler(), me], me, tempo: 130 });
+    const project = localProject(t);
+    const device = await remoteDevice(t, live, daemon.remote.allowedProfile, { folder: project, target: 2 });
+    await press(device, "generate_loop", /^Saved /, 120000);
+    const files = filesUnder(path.join(project, "Samples", "Generated")).filter((f) => f.endsWith(".wav"));
+    assert.deepEqual(files.map((f) => path.dirname(f)), ["loop"]);
+  }
+);
+
 test("remote: a key the daemon refuses gives a clear status line and no file", needsDaemon, async (t) => {
   const live = new FakeLiveSet({ devices: [simpler(), thisDevice()] });
   const project = localProject(t);

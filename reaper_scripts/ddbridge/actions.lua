@@ -115,7 +115,7 @@ local function run_job(label, request, kind, data)
   if not ok then alert(problem .. "\n\n" .. SETUP_HINT) end
 end
 
-for _, kind in ipairs({ "insert", "sampler", "takes" }) do
+for _, kind in ipairs({ "insert", "sampler", "takes", "loop" }) do
   client.handlers["ddbridge.actions." .. kind] = function(data, reply, failure)
     local files = files_of(reply, failure)
     if files then placers[kind](data, files, reaper.time_precise() - data.started) end
@@ -209,6 +209,140 @@ function placers.sampler(data, files, seconds)
     return alert("Could not load the new sound into ReaSamplOmatic5000. The file is:\n\n" .. files[1].path)
   end
   notify(string.format("loaded %s into ReaSamplOmatic5000 (%.1f s)", files[1].path, seconds))
+end
+
+-- Generate loop at project tempo ------------------------------------------------------------
+
+local GENRE_PATTERN = "^[%w][%w &_%-]*$" -- genre names and their aliases (hip-hop, d&b, deep house)
+local BEATS_PER_BAR = 4 -- the daemon's loops are bars of 4/4: 4 quarter notes each
+
+-- The default model's loop network in a `models` reply: its `loops` ({genres, bpm = {low, high}, bars})
+-- and the model's name; nil and the name when the model has none.
+local function loop_network(reply)
+  local models = type(reply.models) == "table" and reply.models or {}
+  local model = models[1]
+  for _, m in ipairs(models) do if m.default == true then model = m end end
+  if type(model) ~= "table" then return nil, "?" end
+  local loops = model.loops
+  if type(loops) ~= "table" or type(loops.bpm) ~= "table" or type(loops.bars) ~= "table" then
+    return nil, tostring(model.name)
+  end
+  return loops, tostring(model.name)
+end
+
+local function listed(list, separator)
+  local out = {}
+  for i, v in ipairs(list) do out[i] = string.format("%g", v) end
+  return table.concat(out, separator)
+end
+
+-- Ask for the bars and the genre (the last answers, else 1 bar of any genre); nil when cancelled or
+-- after telling the user what was wrong.
+local function ask_loop(loops, bpm)
+  local last = reaper.GetExtState(client.SECTION, "loop")
+  local default = last ~= "" and last or "1,any"
+  local genres = { "any" }
+  for _, g in ipairs(type(loops.genres) == "table" and loops.genres or {}) do genres[#genres + 1] = tostring(g) end
+  local captions = string.format("Bars (%s):,Genre (%s):,extrawidth=150", listed(loops.bars, "/"), table.concat(genres, "/"))
+  local ok, answer = reaper.GetUserInputs(string.format("ddbridge: loop at %g BPM", bpm), 2, captions, default)
+  if not ok then return nil end
+  local bars_text, genre = answer:match("^%s*([^,]-)%s*,%s*([^,]-)%s*$")
+  local bars = math.tointeger(tonumber(bars_text))
+  local allowed = false
+  for _, b in ipairs(loops.bars) do if b == bars then allowed = true end end
+  if not allowed then
+    return alert(string.format("Bars must be %s, not '%s'.", listed(loops.bars, ", "), tostring(bars_text or answer)))
+  end
+  genre = genre ~= "" and genre or "any"
+  if not genre:match(GENRE_PATTERN) then
+    return alert(string.format("'%s' is not a genre name (%s).", genre, table.concat(genres, ", ")))
+  end
+  client.set_setting("loop", bars .. "," .. genre)
+  return { bars = bars, genre = genre }
+end
+
+--- Generate a loop at the project's tempo at the edit cursor: asks the daemon for its loop network,
+-- then (when it has one and the tempo is in its range) for the bars and the genre, and inserts the
+-- loop at the edit cursor on the track selected when the action ran (see placers.loop).
+function actions.generate_loop()
+  begin()
+  local track = selected_track()
+  if not track then return end
+  local position = reaper.GetCursorPosition()
+  local _, _, tempo = reaper.TimeMap_GetTimeSigAtTime(0, position)
+  local bpm = math.floor(tempo * 1000 + 0.5) / 1000
+  local data = { track = reaper.GetTrackGUID(track), position = position, bpm = bpm }
+  notify(string.format("asking ddbridge for its loop network (%g BPM at the edit cursor)...", bpm))
+  local ok, problem = client.send({ op = "models" }, { handler = "ddbridge.actions.loop_network", data = data })
+  if not ok then alert(problem .. "\n\n" .. SETUP_HINT) end
+end
+
+client.handlers["ddbridge.actions.loop_network"] = function(data, reply, failure)
+  if not reply then return alert(failure .. "\n\n" .. SETUP_HINT) end
+  if reply.ok ~= true then return alert(actions.describe_error(reply.error)) end
+  local loops, model = loop_network(reply)
+  if not loops then
+    return alert(string.format("The daemon's model '%s' has no loop network, so it makes no loops at a tempo.\n\n"
+      .. "Start ddbridge serve with a model that has one, then run this action again.", model))
+  end
+  local low, high = loops.bpm[1], loops.bpm[2]
+  if data.bpm < low or data.bpm > high then
+    return alert(string.format("The tempo at the edit cursor is %g BPM; the loop network makes loops at %g to %g BPM.\n\n"
+      .. "Set a tempo in that range, then run this action again.", data.bpm, low, high))
+  end
+  local answer = ask_loop(loops, data.bpm)
+  if not answer then return end
+  local request = job_request("generate", { category = "loop", bpm = data.bpm, bars = answer.bars, count = 1 })
+  if not request then return end
+  if answer.genre ~= "any" then request.genre = answer.genre end -- no genre: any
+  data.bars, data.genre = answer.bars, answer.genre
+  local label = string.format("generating %d bar(s) of %s at %g BPM", answer.bars, answer.genre, data.bpm)
+  run_job(label, request, "loop", data)
+end
+
+-- The loop's item follows the project's tempo. Its timebase is beats with auto-stretch (C_BEATATTACHMODE 1
+-- and C_AUTOSTRETCH 1, "auto-stretch at project tempo changes"), so tempo changes made later stretch it,
+-- and its take keeps its pitch when stretched (B_PPITCH). It loops its source (B_LOOPSRC): drag its edge
+-- to repeat it. When the tempo map already changes within the N bars, a stretch marker on each beat puts
+-- the loop's beat k (k * 60 / bpm s into the file) on the project's beat k after the edit cursor, and
+-- the item is made N bars long in project time. Returns true when it was stretched so.
+local function follow_tempo(item, take, data)
+  local beats = data.bars * BEATS_PER_BAR
+  local qn = reaper.TimeMap2_timeToQN(0, data.position)
+  local span = reaper.TimeMap2_QNToTime(0, qn + beats) - data.position
+  local stretched = math.abs(span - beats * 60 / data.bpm) > 0.001
+  if stretched then
+    for k = 0, beats do
+      reaper.SetTakeStretchMarker(take, -1, reaper.TimeMap2_QNToTime(0, qn + k) - data.position, k * 60 / data.bpm)
+    end
+    reaper.SetMediaItemInfo_Value(item, "D_LENGTH", span)
+  end
+  reaper.SetMediaItemInfo_Value(item, "B_LOOPSRC", 1)
+  reaper.SetMediaItemTakeInfo_Value(take, "B_PPITCH", 1)
+  reaper.SetMediaItemInfo_Value(item, "C_BEATATTACHMODE", 1)
+  reaper.SetMediaItemInfo_Value(item, "C_AUTOSTRETCH", 1)
+  return stretched
+end
+
+function placers.loop(data, files, seconds)
+  local track = track_by_guid(data.track)
+  if not track then return gone("track", files) end
+  local path = files[1].path
+  local index = math.floor(reaper.GetMediaTrackInfo_Value(track, "IP_TRACKNUMBER")) - 1
+  reaper.Undo_BeginBlock()
+  reaper.SetEditCurPos(data.position, false, false)
+  local inserted = reaper.InsertMedia(path, 512 | (index << 16)) ~= 0
+  -- InsertMedia leaves the new item as the only selected one
+  local item = inserted and reaper.GetSelectedMediaItem(0, 0)
+  local take = item and reaper.GetActiveTake(item)
+  local ours = take and reaper.GetMediaSourceFileName(reaper.GetMediaItemTake_Source(take)) == path
+  local stretched = ours and follow_tempo(item, take, data)
+  reaper.Undo_EndBlock(string.format("ddbridge: loop at project tempo (%g BPM)", data.bpm), -1)
+  reaper.UpdateArrange()
+  if not ours then return alert("REAPER did not insert the new loop. The file is:\n\n" .. path) end
+  local how = stretched and "stretched to the tempo changes within it" or "at the project tempo"
+  notify(string.format("inserted %s (%d bar(s) of %s at %g BPM, looped, %s; %.1f s)", path, data.bars, data.genre,
+    data.bpm, how, seconds))
 end
 
 -- The audio file behind a take's source and the part of it the item plays: {source, source_start,

@@ -49,13 +49,29 @@ function standin.new(scenario, json)
     end
     return new_pointer("MediaItem_Take", {
       source = source, start_offset = spec.start_offset or 0.0, playrate = spec.playrate or 1.0,
-      preserve_pitch = spec.preserve_pitch == true,
+      preserve_pitch = spec.preserve_pitch == true, stretch_markers = {},
     })
+  end
+  -- A WAV file's length in seconds, read from its RIFF header (fmt and data chunks), or nil.
+  local function wav_seconds(path)
+    local f = io.open(path, "rb")
+    if not f then return nil end
+    local data = f:read("a")
+    f:close()
+    if data:sub(1, 4) ~= "RIFF" or data:sub(9, 12) ~= "WAVE" then return nil end
+    local pos, byte_rate, data_size = 13, nil, nil
+    while pos + 8 <= #data + 1 do
+      local id, size = data:sub(pos, pos + 3), string.unpack("<I4", data, pos + 4)
+      if id == "fmt " then byte_rate = string.unpack("<I4", data, pos + 16) end
+      if id == "data" then data_size = size end
+      pos = pos + 8 + size + (size % 2)
+    end
+    return byte_rate and data_size and data_size / byte_rate or nil
   end
   local function new_item(track, position, files, length)
     local item = new_pointer("MediaItem", {
       track = track, position = position, takes = {}, selected = false, length = length or 1.0,
-      guid = string.format("{00000000-0000-0000-0000-%012d}", state.serial + 1),
+      guid = string.format("{00000000-0000-0000-0000-%012d}", state.serial + 1), info = {},
     })
     for _, file in ipairs(files) do item.takes[#item.takes + 1] = new_take(file) end
     item.active = #item.takes > 0 and 1 or nil
@@ -80,7 +96,10 @@ function standin.new(scenario, json)
   for _, t in ipairs(state.tracks) do if not state.touched and t.selected then state.touched = t end end
 
   -- argument checking ---------------------------------------------------------------------
-  local function type_ok(value, wanted)
+  local type_ok
+  function type_ok(value, wanted)
+    local optional = wanted:match("^(.*)%?$") -- "number?": an optional argument, nil or of that type
+    if optional then return value == nil or type_ok(value, optional) end
     if wanted == "ReaProject" then -- 0 (or nil): the active project; or the pointer EnumProjects gives
       return value == 0 or value == nil or (type(value) == "table" and value.kind == "ReaProject")
     end
@@ -247,6 +266,46 @@ function standin.new(scenario, json)
     return p.alive and ctype == p.kind .. "*"
   end)
 
+  -- tempo map ------------------------------------------------------------------------------
+  -- The scenario's `tempo`: markers {time, bpm, num, denom} (square tempo changes, no ramps), sorted by
+  -- time; the first at 0. Default: 120 BPM 4/4. Tempo is in quarter notes per minute (REAPER's BPM).
+  local tempo_map = scenario.tempo or { { time = 0.0, bpm = 120.0 } }
+  local function marker_at(time)
+    local found = tempo_map[1]
+    for _, m in ipairs(tempo_map) do if m.time <= time then found = m end end
+    return found
+  end
+  -- quarter notes from 0 to each marker
+  local marker_qn, qn = {}, 0.0
+  for i, m in ipairs(tempo_map) do
+    if i > 1 then
+      local prev = tempo_map[i - 1]
+      qn = qn + (m.time - prev.time) * prev.bpm / 60
+    end
+    marker_qn[i] = qn
+  end
+  -- integer timesig_num, integer timesig_denom, number tempo =
+  --   reaper.TimeMap_GetTimeSigAtTime(ReaProject proj, number time): the effective time signature and tempo
+  def("TimeMap_GetTimeSigAtTime", { "ReaProject", "number" }, function(_, time)
+    local num, denom = 4, 4
+    for _, m in ipairs(tempo_map) do
+      if m.time <= time and m.num then num, denom = m.num, m.denom end
+    end
+    return math.tointeger(num), math.tointeger(denom), marker_at(time).bpm + 0.0
+  end)
+  -- number reaper.TimeMap2_timeToQN(ReaProject proj, number tpos): project time to quarter notes
+  def("TimeMap2_timeToQN", { "ReaProject", "number" }, function(_, tpos)
+    local i = 1
+    for j, m in ipairs(tempo_map) do if m.time <= tpos then i = j end end
+    return marker_qn[i] + (tpos - tempo_map[i].time) * tempo_map[i].bpm / 60
+  end)
+  -- number reaper.TimeMap2_QNToTime(ReaProject proj, number qn): quarter notes to project time
+  def("TimeMap2_QNToTime", { "ReaProject", "number" }, function(_, q)
+    local i = 1
+    for j = 1, #tempo_map do if marker_qn[j] <= q then i = j end end
+    return tempo_map[i].time + (q - marker_qn[i]) * 60 / tempo_map[i].bpm
+  end)
+
   -- tracks -----------------------------------------------------------------------------------
   -- MediaTrack reaper.GetSelectedTrack(ReaProject proj, integer seltrackidx)
   def("GetSelectedTrack", { "ReaProject", "integer" }, function(_, idx) return selected(state.tracks)[idx + 1] end)
@@ -277,7 +336,8 @@ function standin.new(scenario, json)
       local track = state.touched
       if low & 512 ~= 0 then track = state.tracks[(mode >> 16) + 1] end
       if not track then return 0 end
-      local item = new_item(track, state.cursor, { file })
+      -- the new item is as long as its source and is the only selected item (as REAPER leaves it)
+      local item = new_item(track, state.cursor, { file }, wav_seconds(file))
       for _, other in ipairs(state.items) do other.selected = (other == item) end
       return 1
     elseif mode == 3 then
@@ -340,6 +400,35 @@ function standin.new(scenario, json)
     if parm == "D_POSITION" then return item.position + 0.0 end
     error("the stand-in knows D_LENGTH and D_POSITION, not " .. parm, 2)
   end)
+  -- boolean reaper.SetMediaItemInfo_Value(MediaItem item, string parmname, number newvalue)
+  --   B_LOOPSRC : bool : loop source; D_LENGTH : double : item length in seconds;
+  --   C_BEATATTACHMODE : char : item timebase, -1=track or project default, 1=beats (position, length, rate),
+  --   2=beats (position only); C_AUTOSTRETCH : char : auto-stretch at project tempo changes, 1=enabled,
+  --   requires C_BEATATTACHMODE=1
+  local item_parms = { B_LOOPSRC = true, D_LENGTH = true, C_BEATATTACHMODE = true, C_AUTOSTRETCH = true }
+  def("SetMediaItemInfo_Value", { "MediaItem", "string", "number" }, function(item, parm, value)
+    if not item_parms[parm] then error("the stand-in sets B_LOOPSRC, D_LENGTH, C_BEATATTACHMODE and C_AUTOSTRETCH, not " .. parm, 2) end
+    if parm == "D_LENGTH" then item.length = value else item.info[parm] = value end
+    return true
+  end)
+  -- boolean reaper.SetMediaItemTakeInfo_Value(MediaItem_Take take, string parmname, number newvalue)
+  --   B_PPITCH : bool : preserve pitch when changing playback rate
+  def("SetMediaItemTakeInfo_Value", { "MediaItem_Take", "string", "number" }, function(take, parm, value)
+    if parm ~= "B_PPITCH" then error("the stand-in sets B_PPITCH, not " .. parm, 2) end
+    take.preserve_pitch = value ~= 0
+    return true
+  end)
+  -- integer reaper.SetTakeStretchMarker(MediaItem_Take take, integer idx, number pos, optional number srcposIn)
+  -- "Adds or updates a stretch marker. If idx<0, stretch marker will be added. [...] Returns index of
+  -- stretch marker, or -1 if did not insert (or marker already existed at time)." pos: position in the item.
+  def("SetTakeStretchMarker", { "MediaItem_Take", "integer", "number", "number?" }, function(take, idx, pos, srcpos)
+    if idx >= 0 then error("the scripts only add stretch markers", 2) end
+    local list = take.stretch_markers
+    for _, m in ipairs(list) do if m.pos == pos then return -1 end end
+    list[#list + 1] = { pos = pos, srcpos = srcpos or pos }
+    table.sort(list, function(a, b) return a.pos < b.pos end)
+    for i, m in ipairs(list) do if m.pos == pos then return i - 1 end end
+  end)
   -- number reaper.GetMediaItemTakeInfo_Value(MediaItem_Take take, string parmname)
   def("GetMediaItemTakeInfo_Value", { "MediaItem_Take", "string" }, function(take, parm)
     if parm == "D_STARTOFFS" then return take.start_offset + 0.0 end
@@ -376,8 +465,13 @@ function standin.new(scenario, json)
       for i, t in ipairs(state.tracks) do
         if t == item.track then
           local list = tracks[i].items
+          local active = item.active and item.takes[item.active]
+          local markers = {}
+          for j, m in ipairs(active and active.stretch_markers or {}) do markers[j] = { m.pos, m.srcpos } end
           list[#list + 1] = {
             position = item.position, takes = json.as_array(takes), active = item.active or 0, selected = item.selected,
+            length = item.length, info = json.as_object(item.info),
+            preserve_pitch = active and active.preserve_pitch or false, stretch_markers = json.as_array(markers),
           }
         end
       end
