@@ -1,7 +1,7 @@
 """The sound categories: the names ddbridge knows, the other names clients use for them, and those that ask
 for a loop.
 
-One module every part shares, below all of them: the procedural drums (``train.synth``) render these
+One module every part shares, below all of them: the procedural drums (``dataset.synth``) render these
 categories, the real data sets (``dataset``) label hits with them, a model (``model.bundle``) resolves
 a requested name through the aliases, and the protocol checks a request's ``category`` against
 ``NAME_PATTERN``. Pure Python.

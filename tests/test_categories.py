@@ -15,11 +15,11 @@ from tiny_models import tiny_bundle
 
 from ddbridge.categories import CATEGORY_ALIASES
 from ddbridge.cli import main
+from ddbridge.dataset.synth import CATEGORIES as DRUMS
 from ddbridge.diffusion import tasks
 from ddbridge.model.bundle import CategoryChoice, ModelBundle, resolve_category
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.sound.render import read_metadata
-from ddbridge.train.synth import CATEGORIES as DRUMS
 
 CLIENT_MENU = ("kick", "snare", "hat", "clap", "perc", "bass", "loop")  # the REAPER and Max for Live menus
 

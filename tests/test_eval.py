@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from ddbridge.cli import main
+from ddbridge.dataset.synth import CATEGORIES
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import save_model
 from ddbridge.model.unet import UNetConfig
@@ -16,7 +17,6 @@ from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.evaluate import HELD_OUT_SEED, evaluate, fit_classifier, real_hits
 from ddbridge.train.features import FEATURE_NAMES, Standardizer, feature_matrix, features, frechet_distance, mmd_rbf
 from ddbridge.train.netinit import new_network
-from ddbridge.train.synth import CATEGORIES
 
 RATE, LENGTH = 8000, 2048
 

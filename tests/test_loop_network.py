@@ -246,7 +246,7 @@ def test_the_held_out_loops_cut_hydrogen_songs_into_seamless_bars_and_are_eval_o
         assert rhythm.seam(audio, 44100).click <= 2.0
     # Copyleft kits come from a held-out one-shot set; any `data build` layout stands in for one here.
     hits = tmp_path / "hits"
-    from ddbridge.train.synth import render
+    from ddbridge.dataset.synth import render
 
     rows = ["path,category,source,kit,licence,origin,seconds"]
     for category in ("kick", "snare", "hat_closed", "hat_open", "clap"):

@@ -46,7 +46,7 @@ def test_a_seed_gives_the_same_pattern_and_seeds_differ():
 
 
 def _kit(seed: int = 0) -> loop_kits.SampleKit:
-    from ddbridge.train.synth import render
+    from ddbridge.dataset.synth import render
 
     pools = {c: [render(c, seed + j, RATE, 0.6).mean(axis=0) for j in range(2)]
              for c in ("kick", "snare", "clap", "hat_closed", "hat_open", "tom", "perc")}  # fmt: skip

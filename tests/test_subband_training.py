@@ -7,12 +7,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from ddbridge.dataset.synth import write_dataset
 from ddbridge.diffusion.tasks import generate
 from ddbridge.model.checkpoints import load_model
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.train import augment
 from ddbridge.train.data import AudioFolder
-from ddbridge.train.synth import write_dataset
 from ddbridge.train.trainer import TrainConfig, band_loss_weights, read_state, resume_config, train
 
 RATE = 44100

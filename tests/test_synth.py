@@ -7,9 +7,9 @@ import pytest
 import soundfile as sf
 
 from ddbridge.cli import main
+from ddbridge.dataset.synth import CATEGORIES, PEAK, RELEASE, SILENCE, render
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.features import FEATURE_NAMES, features
-from ddbridge.train.synth import CATEGORIES, PEAK, RELEASE, SILENCE, render
 
 
 @pytest.mark.parametrize("category", CATEGORIES)

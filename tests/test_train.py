@@ -14,6 +14,7 @@ import soundfile as sf
 import torch
 
 from ddbridge.cli import main
+from ddbridge.dataset.synth import write_dataset
 from ddbridge.diffusion.tasks import generate
 from ddbridge.model.bundle import DEFAULT_SAMPLER, DEFAULT_STEPS, ModelBundle
 from ddbridge.model.checkpoints import load_model, save_model
@@ -21,7 +22,6 @@ from ddbridge.model.unet import UNetConfig
 from ddbridge.protocol.errors import BadAudio, BadRequest
 from ddbridge.train.data import UNLABELLED, AudioFolder
 from ddbridge.train.netinit import adapt_classes, new_network, parse_channels
-from ddbridge.train.synth import write_dataset
 from ddbridge.train.trainer import TrainConfig, read_state, train
 
 CATS = ("hat_closed", "kick", "snare")

@@ -33,7 +33,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ddbridge.cli_support import out_dir
-    from ddbridge.train.synth import CATEGORIES, check_categories, write_dataset  # scipy: imported late
+    from ddbridge.dataset.synth import CATEGORIES, check_categories, write_dataset  # scipy: imported late
 
     if args.seed < 0:
         raise BadRequest(f"--seed must be >= 0, got {args.seed}")

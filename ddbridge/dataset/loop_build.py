@@ -129,7 +129,7 @@ def _soundfont_loops(plan: Plan, rng: np.random.Generator, progress: Progress) -
 
 
 def _synth_pools(count: int, seed: int) -> Iterator[dict[str, list[np.ndarray]]]:
-    from ddbridge.train.synth import render
+    from ddbridge.dataset.synth import render
 
     for k in range(count):
         yield {c: [render(c, seed + 1000 * k + j, SAMPLE_RATE, 1.0).mean(axis=0) for j in range(3)]

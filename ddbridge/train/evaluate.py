@@ -12,9 +12,9 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from ddbridge.dataset import synth
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.protocol.errors import BadRequest
-from ddbridge.train import synth
 from ddbridge.train.classifier import FeatureClassifier
 from ddbridge.train.features import feature_matrix, frechet_distance, mmd_rbf
 
