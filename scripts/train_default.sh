@@ -10,7 +10,7 @@
 # checkpoint in $RUN, else from the one kept in the repository (training/default2.ckpt), else from
 # scratch. $RUN defaults to runs/default2, or $OUT/default2 when OUT is set (a lent GPU machine).
 # `bash scripts/train_default.sh keep` stores the newest checkpoint, slimmed to its EMA weights, as
-# training/default2.ckpt (about 15 MB) for the next machine.
+# training/default2.ckpt (half precision, about 8 MB) for the next machine.
 # `bash scripts/train_default.sh ship` exports the newest checkpoint as the bundled default model.
 # `bash scripts/train_default.sh flac` packs the real hits small enough to carry to a GPU machine.
 # THREADS (default 2) sets torch's threads: use 1 while other work shares the two cores, where

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 
 from ddbridge.dataset.synth import write_dataset
 from ddbridge.diffusion.tasks import generate
@@ -135,7 +136,10 @@ def test_a_slim_checkpoint_resumes_from_its_ema_weights(data, tmp_path):
     assert slim.stat().st_size < full.stat().st_size / 2
     state = read_state(slim)
     assert "optimizer" not in state and all(k.startswith("diffusion_ema.") for k in state["state_dict"])
+    assert all(v.dtype == torch.float16 for v in state["state_dict"].values() if v.is_floating_point())
     assert load_model(slim).representation.config == load_model(full).representation.config
+    x, t = torch.randn(1, 16, 8 * load_model(full).net.stride), torch.tensor([0.5])
+    torch.testing.assert_close(load_model(slim).net(x, t), load_model(full).net(x, t), atol=1e-2, rtol=1e-2)
     resumed = train(resume_config(slim, out=str(tmp_path / "next"), steps=5))
     assert resumed.step == 5 and len(resumed.losses) == 5 and np.isfinite(resumed.losses).all()
     assert main(["train", "--slim", str(full), str(slim)]) == 2  # never over an existing file

@@ -97,6 +97,7 @@ def setup_call(
 
 
 def check_seeds(seeds: Sequence[int] | None, count: int) -> list[int]:
+    """``seeds`` as ints (fresh random ones when None), or ``BadRequest`` when they do not fit ``count``."""
     if not isinstance(count, (int, np.integer)) or count < 1:
         raise BadRequest(f"count must be a positive integer, got {count}")
     if seeds is None:
@@ -150,4 +151,5 @@ class ProgressMap:
 
 
 def sample(s: CallSetup, model, x: torch.Tensor, sigmas: torch.Tensor, noise, on_step) -> torch.Tensor:
+    """Run the call's sampler from ``x`` along ``sigmas`` with the call's conditioning."""
     return s.sampler(model, x, sigmas, extra_args=s.extra_args(x.shape[0]), callback=on_step, noise_sampler=noise)

@@ -5,10 +5,11 @@ representation (``bundle.representation``) maps audio to the network's signal an
 depends only on ``seeds[i]`` (its own noise streams), so a batch equals the single runs.
 ``loop=True`` makes the result wrap seamlessly. A network that places its sound by the window's
 edge (a one-shot sub-band model, trained with silence before every onset) cannot run circularly:
-with no edge it cannot tell where the hit goes and makes silence. It makes its loops in its own
+with no edge it cannot tell where the hit goes and makes silence. It generates its loops in its own
 window, and what runs past a shorter loop's end is folded onto its start; a sound asked longer than
-the window is the window's sound followed by silence (it would otherwise start a second sound). Every
-other network runs with circular padding for the call. A model with a loop network (see
+the window is the window's sound followed by silence (it would otherwise start a second sound); it
+varies, interpolates and inpaints a loop with zero padding, the input wrapping only in the filter
+bank. Every other network runs with circular padding for the call. A model with a loop network (see
 :mod:`ddbridge.diffusion.loop_task`) makes its loops there, at a tempo. ``category`` is resolved by
 ``ModelBundle.resolve_category`` (aliases such as ``hat``; ``loop`` also turns on ``loop``; a model
 without categories ignores it). ``progress(fraction)`` is called with 0..1; raising ``Cancelled``

@@ -48,9 +48,6 @@ class Pattern:
     def beats(self) -> int:
         return self.bars * BEATS_PER_BAR
 
-    def parts(self) -> set[str]:
-        return {n.part for n in self.notes}
-
 
 class _Bar:
     """One bar under construction: per part, a velocity (0 = rest) on each sixteenth, plus off-grid notes."""
@@ -140,7 +137,7 @@ def _house(rng: np.random.Generator, bar: _Bar) -> None:
         bar.put(
             _pick(rng, ["rim", "conga", "clave", "cowbell"]),
             _pick(rng, ["...x..x....x..x.", "..x..x...x..x...", "x..x..x...x..x.."]),
-        )  # noqa: E501
+        )
     if _maybe(rng, 0.25):
         bar.put("kick", "X...X...X...X..o")
 
@@ -213,7 +210,7 @@ def _electro(rng: np.random.Generator, bar: _Bar) -> None:
         bar.put(
             _pick(rng, ["cowbell", "clave", "rim"]),
             _pick(rng, ["x..x..x...x..x..", "..x..x..x..x.x..", "...x..x...x..x.."]),
-        )  # noqa: E501
+        )
     if _maybe(rng, 0.3):
         bar.put(_pick(rng, ["tom_low", "tom_mid", "tom_high"]), _pick(rng, ["..........x..x..", "......x......x.."]))
     if _maybe(rng, 0.3):
