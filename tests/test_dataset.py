@@ -98,6 +98,73 @@ def test_manifest_lists_every_hit_with_its_kit_licence_and_origin(built):
     assert not [r for r in rows if "cymbal_hard" in r["origin"] or "splash" in r["origin"]]  # cymbals skipped
 
 
+def test_whole_kits_form_the_validation_split(built):
+    root, report = built
+    rows = _manifest(root)
+    valid = {(r["source"], r["kit"]) for r in rows if r["split"] == "valid"}
+    assert valid == {("csound", k) for k in ("tr-808", "808-tom", "acoustic-bass", "harp")} | {
+        ("sonicpi", "drum"),
+        ("sonicpi", "bass"),
+    }
+    assert {r["split"] for r in rows} == {"train", "valid"}
+    kits = {}
+    for r in rows:
+        kits.setdefault((r["source"], r["kit"]), set()).add(r["split"])
+    assert all(len(splits) == 1 for splits in kits.values())  # no kit on both sides
+    # Every category the eval scores has validation hits and training hits.
+    for category in ("kick", "snare", "hat_closed", "hat_open", "tom", "bass", "pluck"):
+        splits = [r["split"] for r in rows if r["category"] == category]
+        assert "valid" in splits and "train" in splits, category
+        assert f"({splits.count('valid')} valid)" in report
+
+
+def test_training_leaves_the_validation_split_out_also_through_links_and_flac_copies(built, tmp_path):
+    root, _ = built
+    rows = _manifest(root)
+    kicks = [r for r in rows if r["category"] == "kick"]
+    valid = {r["path"] for r in kicks if r["split"] == "valid"}
+    data = AudioFolder(root, RATE, 4096, channels=1)
+    assert len(data) == sum(r["split"] == "train" for r in rows)
+    assert {p.relative_to(root).as_posix() for p in data.held_out} == {r["path"] for r in rows if r["split"] == "valid"}
+    assert not {p.relative_to(root).as_posix() for p in data.files} & valid
+    # A folder of links into the set and into another one (as scripts/train_default.sh mixes real and synthetic
+    # hits) keeps the set's split; the other set has no manifest and trains on everything.
+    other = tmp_path / "synth" / "kick"
+    other.mkdir(parents=True)
+    sf.write(str(other / "a.wav"), np.sin(np.arange(4000) / 9.0) * 0.5, RATE)
+    mix = tmp_path / "mix" / "kick"
+    mix.mkdir(parents=True)
+    for r in kicks:
+        (mix / f"real_{r['path'].split('/')[1]}").symlink_to(root / r["path"])
+    (mix / "synth_a.wav").symlink_to(other / "a.wav")
+    mixed = AudioFolder(mix.parent, RATE, 4096, channels=1)
+    assert len(mixed) == len(kicks) - len(valid) + 1 and len(mixed.held_out) == len(valid)
+    # A FLAC copy of the set with its manifest keeps the split too.
+    flac = tmp_path / "flac"
+    for r in kicks:
+        audio, rate = sf.read(str(root / r["path"]), dtype="float32")
+        (flac / "kick").mkdir(parents=True, exist_ok=True)
+        sf.write(str(flac / r["path"].replace(".wav", ".flac")), audio, rate, subtype="PCM_16")
+    with (flac / "manifest.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(kicks[0]))
+        writer.writeheader()
+        writer.writerows(kicks)
+    assert len(AudioFolder(flac, RATE, 4096, channels=1)) == len(kicks) - len(valid)
+    # Without a split column every file trains, as before.
+    with (flac / "manifest.csv").open("w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=[k for k in kicks[0] if k != "split"])
+        writer.writeheader()
+        writer.writerows([{k: v for k, v in r.items() if k != "split"} for r in kicks])
+    assert len(AudioFolder(flac, RATE, 4096, channels=1)) == len(kicks)
+    # A folder of nothing but validation hits cannot train.
+    only_valid = tmp_path / "only_valid" / "kick"
+    only_valid.mkdir(parents=True)
+    for path in valid:
+        (only_valid / path.split("/")[1]).symlink_to(root / path)
+    with pytest.raises(BadRequest, match="validation split"):
+        AudioFolder(only_valid.parent, RATE, 4096, channels=1)
+
+
 def test_notice_credits_the_sources_and_a_training_set_is_not_eval_only(built):
     root, _ = built
     notice = (root / "NOTICE").read_text()
@@ -113,6 +180,7 @@ def test_a_heldout_build_is_marked_eval_only_and_refused_for_training(tmp_path):
     # The copyleft packages are large; the marking is the same whatever the sources.
     report = build(out, [SOURCES["sonicpi"]], heldout=True)
     assert report.total > 0 and (out / "NOTICE").read_text().count("EVAL ONLY") == 1
+    assert {r["split"] for r in _manifest(out)} == {"heldout"} and not report.valid
     assert "never train" in (out / EVAL_ONLY).read_text() and "CC0" in (out / EVAL_ONLY).read_text()
     with pytest.raises(BadRequest, match="evaluation-only"):
         AudioFolder(out, RATE, 4096, channels=1)

@@ -18,10 +18,20 @@ from ddbridge.cli import main
 from ddbridge.daemon.engine import Work
 from ddbridge.daemon.pool import GIVE_UP, TRIES, Pool
 from ddbridge.daemon.pool_check import PoolCheck
+from ddbridge.dataset import synth
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.protocol.schema import reply_schema
-from ddbridge.train.judge_file import DEFAULT_JUDGE, load_judge, save_judge, score_folder
-from ddbridge.train.reference import load_reference
+from ddbridge.train.features import decay_times
+from ddbridge.train.judge_file import (
+    CHOKES,
+    DEFAULT_JUDGE,
+    OPEN_HAT_VARIANTS,
+    load_judge,
+    save_judge,
+    score_folder,
+    variants,
+)
+from ddbridge.train.reference import Reference, load_reference
 
 RATE = 44100
 
@@ -77,11 +87,26 @@ def test_judge_fit_command_fits_saves_and_tests(real, tmp_path, capsys):
         main(["judge", "fit", str(real), "--out", str(out), "--categories", "kick,snare,tom", "--test", str(real)]) == 0
     )
     printed = capsys.readouterr().out
-    assert "held out by kit" in printed and "judge on" in printed and str(out) in printed
+    assert "held out by kit family" in printed and "judge on" in printed and str(out) in printed
+    assert "variants" in printed and load_judge(out).info["variants"]["total"] > 0
     judge = load_judge(out)
     assert judge.categories == ("kick", "snare", "tom") and judge.info["tested_on"]["balanced"] > 0.5
     assert main(["judge", "test", str(real), "--judge", str(out), "--json"]) == 0
     assert json.loads(capsys.readouterr().out)["per_category"].keys() == {"kick", "snare", "tom"}
+
+
+def test_judge_hears_open_hats_half_open_and_choked():
+    # One open hat from each of two kits: its variants ring shorter (half-open) and its chokes are closed hats.
+    hats = [synth.render("hat_open", seed, RATE, 1.0)[0] for seed in (1, 2)]
+    ref = Reference(Path("."), RATE, {"hat_open": hats}, {"hat_open": ["a/k1", "b/k2"]}, "test")
+    made = variants(ref, ["hat_closed", "hat_open"], seed=0)
+    assert len(made) == 2 * (OPEN_HAT_VARIANTS + CHOKES) and all(len(h) == RATE for h, _, _ in made)
+    assert [g for _, _, g in made] == ["a/k1"] * (OPEN_HAT_VARIANTS + CHOKES) + ["b/k2"] * (OPEN_HAT_VARIANTS + CHOKES)
+    ring = {c: [decay_times(h, RATE)[0] for h, cat, _ in made if cat == c] for c in ("hat_open", "hat_closed")}
+    assert len(ring["hat_open"]) == 2 * OPEN_HAT_VARIANTS and len(ring["hat_closed"]) == 2 * CHOKES
+    assert max(ring["hat_closed"]) < 0.1 < min(ring["hat_open"])
+    assert variants(ref, ["hat_open"], seed=0)[0][0].tolist() == made[0][0].tolist()  # drawn from the seed
+    assert all(cat == "hat_open" for _, cat, _ in variants(ref, ["hat_open"], seed=0))  # no closed hats to make
 
 
 def test_judge_refuses_to_fit_on_an_evaluation_only_set(real, tmp_path):

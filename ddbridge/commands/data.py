@@ -19,8 +19,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         description=(
             "Write OUT/<category>/<source>_<kit>_<what>.wav (mono, 44.1 kHz, 24-bit, onset at the start, "
             "peak -1 dBFS) with OUT/manifest.csv and OUT/NOTICE. By default only permissive sources "
-            f"(MIT, CC0, public domain: {', '.join(PERMISSIVE)}), which may train shipped weights; --heldout "
-            f"builds an evaluation-only set from the copyleft ones ({', '.join(HELDOUT)}), marked EVAL_ONLY."
+            f"(MIT, CC0, public domain: {', '.join(PERMISSIVE)}), which may train shipped weights; whole kits "
+            "form the manifest's 'valid' split, which `ddbridge train` leaves out and `ddbridge eval --split "
+            f"valid` scores against. --heldout builds an evaluation-only set from the copyleft ones "
+            f"({', '.join(HELDOUT)}), marked EVAL_ONLY (split 'heldout')."
         ),
     )
     b.add_argument("--out", required=True, help="output folder (new, empty, or an earlier build to replace)")
@@ -76,7 +78,8 @@ def run_build(args: argparse.Namespace) -> int:
         report = build(args.out, sources, heldout=args.heldout, progress=progress)
     print(f"wrote {report.total} hits to {report.folder} in {time.monotonic() - started:.0f} s")
     for category in CATEGORIES:
-        print(f"  {category:<11} {report.categories[category]:>5}")
+        valid = f"  ({report.valid[category]} valid)" if report.valid[category] else ""
+        print(f"  {category:<11} {report.categories[category]:>5}{valid}")
     print("  by source: " + ", ".join(f"{s} {n}" for s, n in report.sources.items()))
     print(f"  dropped: {report.silent} silent renders, {report.duplicates} duplicates")
     if args.heldout:

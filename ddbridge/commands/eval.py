@@ -17,7 +17,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "network of the same shape shows how far training has come. With --reference DIR (one sub-folder per "
         "category, kits in manifest.csv as `ddbridge data build` writes) the comparison is with real hits: the "
         "classifier's own accuracy on kits it was not fitted on, generated accuracy relative to it, tail levels, "
-        "energy above 8 kHz, and each target with pass or fail.",
+        "energy above 8 kHz, decay times, variety across seeds, near-duplicates, copies of training hits "
+        "(--training), periodicity of pitched sounds, and each target with pass or fail. Choose settings and "
+        "checkpoints on the permissive set's validation kits (--split valid); a copyleft held-out set only reports.",
     )
     p.add_argument("--reference", metavar="DIR", help="score against the real hits in DIR instead of synthetic drums")
     p.add_argument(
@@ -28,14 +30,14 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     p.add_argument(
         "--split",
-        help="with --loops: the manifest split of --reference to score against (default: valid; a --heldout set: "
-        "heldout)",
+        help="the manifest split of --reference to score against: one-shots: e.g. valid (the permissive set's "
+        "validation kits; default: every hit); with --loops: default valid, a --heldout set: heldout",
     )
     p.add_argument(
         "--training",
         metavar="DIR",
-        default="data/loops",
-        help="with --loops: the loop set the model trained on (genre judge, copies) (default: data/loops)",
+        help="the data the model trained on: one-shots: a `ddbridge train --data` folder, for copies of training "
+        "hits (default: none); with --loops: the loop set (genre judge, copies) (default: data/loops)",
     )
     p.add_argument("--per-genre", type=int, default=8, help="with --loops: loops generated per genre (default: 8)")
     p.add_argument(
@@ -94,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
 def _run_reference(args: argparse.Namespace, bundle) -> int:
     from ddbridge.cli_support import progress_bar
     from ddbridge.train.real_eval import default_categories, evaluate_reference
-    from ddbridge.train.reference import load_reference
+    from ddbridge.train.reference import load_reference, load_training
 
     wanted = default_categories(bundle.categories)
     if args.categories is not None:
@@ -105,9 +107,16 @@ def _run_reference(args: argparse.Namespace, bundle) -> int:
                 f"--categories must name categories of model '{bundle.name}' ({', '.join(bundle.categories)}), "
                 f"got '{args.categories}'"
             )
-    reference = load_reference(args.reference, bundle.sample_size / bundle.sample_rate, wanted)
+    seconds = bundle.sample_size / bundle.sample_rate
+    reference = load_reference(args.reference, seconds, wanted)
+    if args.split is not None:
+        reference.only(args.split)  # refuse a missing or empty split before generating anything
+    training = None if args.training is None else load_training(args.training, seconds, wanted)
     with progress_bar("eval") as progress:
-        report = evaluate_reference(bundle, reference, **_sampling(args), finish=args.finish, progress=progress)
+        report = evaluate_reference(
+            bundle, reference, **_sampling(args), finish=args.finish, split=args.split, training=training,
+            training_name=args.training, progress=progress,
+        )  # fmt: skip
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())
     return 0
 
@@ -124,7 +133,7 @@ def _run_loops(args: argparse.Namespace, bundle) -> int:
     split = args.split or ("heldout" if (Path(args.reference) / EVAL_ONLY).is_file() else "valid")
     with progress_bar("eval") as progress:
         report = evaluate_loops(
-            bundle, args.reference, split, args.training, per_genre=args.per_genre, steps=args.steps,
+            bundle, args.reference, split, args.training or "data/loops", per_genre=args.per_genre, steps=args.steps,
             sampler=args.sampler, guidance_scale=args.guidance, seed=args.seed, progress=progress,
         )  # fmt: skip
     print(json.dumps(report.to_dict(), indent=2) if args.json else report.table())

@@ -22,6 +22,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     fit.add_argument("--out", required=True, help="the JSON file to write (shipped: ddbridge/assets/judge/drums.json)")
     fit.add_argument("--categories", metavar="LIST", help="comma-separated categories (default: the eval's drums)")
     fit.add_argument("--test", metavar="DIR", help="then score it on the real hits of DIR (kits it was not fitted on)")
+    fit.add_argument(
+        "--no-augment",
+        dest="augment",
+        action="store_false",
+        help="fit on the real hits alone, without their pitched, tilted, half-open and choked variants",
+    )
+    fit.add_argument("--seed", type=int, default=0, help="seed of the variants' random draws (default: 0)")
     fit.set_defaults(func=run_fit)
     test = sub.add_parser("test", help="score a saved judge on the real hits of a folder")
     test.add_argument("data", metavar="DIR", help="real hits, one sub-folder per category")
@@ -38,10 +45,11 @@ def run_fit(args: argparse.Namespace) -> int:
         categories = tuple(c.strip() for c in args.categories.split(",") if c.strip())
         if len(categories) < 2:
             raise BadRequest(f"--categories needs at least two categories, got '{args.categories}'")
-    judge = fit_folder(args.data, categories)
+    judge = fit_folder(args.data, categories, augment=args.augment, seed=args.seed)
     cv = judge.info["cross_validation"]
     hits = ", ".join(f"{c} {n}" for c, n in judge.info["fitted_on"].items())
-    print(f"fitted on {sum(judge.info['fitted_on'].values())} hits ({hits}); l2 {judge.info['l2']:g}")
+    extra = f" and {judge.info['variants']['total']} variants" if "variants" in judge.info else ""
+    print(f"fitted on {sum(judge.info['fitted_on'].values())} hits ({hits}){extra}; l2 {judge.info['l2']:g}")
     chosen = cv["balanced_accuracy"][str(judge.info["l2"])]
     print(f"held out by {cv['held_out']}: {_pct(chosen)} (mean over categories)")
     if args.test is not None:

@@ -14,7 +14,8 @@ from ddbridge.dataset.sources import Source
 MANIFEST = "manifest.csv"
 NOTICE = "NOTICE"
 EVAL_ONLY = "EVAL_ONLY"
-COLUMNS = ("path", "category", "source", "kit", "licence", "origin", "seconds")
+COLUMNS = ("path", "category", "source", "kit", "licence", "origin", "split", "seconds")
+SPLITS = ("train", "valid", "heldout")
 
 
 def relative_path(hit: Hit) -> str:
@@ -22,8 +23,8 @@ def relative_path(hit: Hit) -> str:
     return f"{hit.category}/{hit.source}_{hit.kit}_{hit.what}.wav"
 
 
-def write_hit(root: Path, hit: Hit) -> dict[str, str]:
-    """Write ``hit`` as a mono 24-bit WAV under ``root``; returns its manifest row."""
+def write_hit(root: Path, hit: Hit, split: str = "train") -> dict[str, str]:
+    """Write ``hit`` as a mono 24-bit WAV under ``root``; returns its manifest row, in ``split``."""
     import soundfile as sf
 
     rel = relative_path(hit)
@@ -31,7 +32,8 @@ def write_hit(root: Path, hit: Hit) -> dict[str, str]:
     path.parent.mkdir(parents=True, exist_ok=True)
     sf.write(str(path), np.asarray(hit.audio, dtype=np.float32), SAMPLE_RATE, subtype="PCM_24")
     seconds = f"{hit.audio.size / SAMPLE_RATE:.3f}"
-    return dict(zip(COLUMNS, (rel, hit.category, hit.source, hit.kit, hit.licence, hit.origin, seconds), strict=True))
+    values = (rel, hit.category, hit.source, hit.kit, hit.licence, hit.origin, split, seconds)
+    return dict(zip(COLUMNS, values, strict=True))
 
 
 def write_manifest(root: Path, rows: list[dict[str, str]]) -> Path:

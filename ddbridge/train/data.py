@@ -3,12 +3,20 @@
 Labels come from the first-level sub-folder names (``root/kick/*.wav`` is a "kick") when every file
 sits in a sub-folder; files directly in ``root`` make the whole set unlabelled. Batches are drawn
 with a caller-supplied ``numpy`` generator, so a training step's batch depends only on its seed.
+
+A set that ``ddbridge data build`` wrote lists a split per hit in its ``manifest.csv``: files whose
+row is not in the ``train`` split (the validation kits) never train. The manifest is the one of the
+set a file belongs to: the nearest ``manifest.csv`` above the file, and for a link, above the file it
+points to (so a folder of links into several sets, as ``scripts/train_default.sh`` makes, keeps each
+set's split). Files are matched to rows by their path less its extension (a FLAC copy keeps the split);
+sets without a manifest, or whose manifest has no ``split`` column, train on every file.
 """
 
 from __future__ import annotations
 
+import csv
 import logging
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +30,8 @@ log = logging.getLogger(__name__)
 
 AUDIO_SUFFIXES = (".wav", ".wave", ".aif", ".aiff", ".flac")
 UNLABELLED = -1
+MANIFEST = "manifest.csv"
+TRAIN_SPLIT = "train"
 
 
 def find_audio(root: str | Path) -> list[Path]:
@@ -39,6 +49,34 @@ def find_audio(root: str | Path) -> list[Path]:
     if not files:
         raise BadRequest(f"no audio files ({', '.join(AUDIO_SUFFIXES)}) found under '{root}'")
     return files
+
+
+def _splits(manifest: Path) -> dict[str, str] | None:
+    """``path less extension -> split`` of a manifest, or None when it has no ``split`` column."""
+    with manifest.open(newline="", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        if not {"path", "split"} <= set(reader.fieldnames or ()):
+            return None
+        return {str(Path(row["path"]).with_suffix("")): row["split"] for row in reader}
+
+
+def held_out_files(files: Iterable[Path]) -> list[Path]:
+    """The files whose set's manifest (see the module doc) puts them in a split other than ``train``."""
+    manifests: dict[Path, dict[str, str] | None] = {}
+    out = []
+    for path in files:
+        target = path.resolve()
+        for folder in target.parents:
+            manifest = folder / MANIFEST
+            if manifest.is_file():
+                if manifest not in manifests:
+                    manifests[manifest] = _splits(manifest)
+                rows = manifests[manifest]
+                key = str(target.relative_to(folder).with_suffix(""))
+                if rows is not None and rows.get(key, TRAIN_SPLIT) != TRAIN_SPLIT:
+                    out.append(path)
+                break
+    return out
 
 
 def folder_categories(root: str | Path) -> tuple[str, ...]:
@@ -60,7 +98,8 @@ class AudioFolder:
     ``augment`` (one-shots) adds pitch, tilt and decay variations (:mod:`ddbridge.train.augment`),
     closes open hats into some of the closed hats, and fades whatever would run past the window so
     every item ends in silence. ``balance`` draws each category equally often, or in proportion to
-    ``category_weights`` (categories not named weigh 1; weights imply ``balance``).
+    ``category_weights`` (categories not named weigh 1; weights imply ``balance``). Files of a
+    manifest's validation split are left out (``held_out``, see the module doc).
     """
 
     def __init__(
@@ -90,6 +129,13 @@ class AudioFolder:
             raise BadRequest(f"'{marked}' is an evaluation-only set ({marked / EVAL_ONLY}): never train on it")
         files = find_audio(self.root)
         in_folders = _in_sub_folders(self.root, files)
+        self.held_out: list[Path] = held_out_files(files)
+        if self.held_out:
+            if len(self.held_out) == len(files):
+                raise BadRequest(f"every audio file under '{self.root}' is in a manifest's validation split")
+            left_out = set(self.held_out)
+            files = [p for p in files if p not in left_out]
+            log.info("left out %d files of the validation split (manifest.csv)", len(self.held_out))
         labelled = in_folders if labelled is None else labelled
         if labelled and not in_folders:
             raise BadRequest(

@@ -34,11 +34,15 @@ FEATURE_NAMES = (
 # Judge features add where the energy sits up to 20 kHz and how the level falls over time.
 BAND_EDGES_HZ = (0, 60, 120, 250, 500, 1000, 2000, 4000, 8000, 12000, 16000, 20000)
 ENVELOPE_TIMES_S = (0.03, 0.06, 0.12, 0.25, 0.5, 0.8)
+# How long the hit rings: a short tom is heard as a kick, a short open hat as a closed one.
+DECAY_DB = (20, 40, 60)
+ENVELOPE_WINDOW_S = 0.02  # about the ear's integration time: brief dips and blips do not count
 JUDGE_FEATURE_NAMES = (
     FEATURE_NAMES
     + tuple(f"log_band_{lo}_{hi}" for lo, hi in zip(BAND_EDGES_HZ[:-1], BAND_EDGES_HZ[1:], strict=True))
     + ("log_zero_crossings",)
     + tuple(f"level_at_{t:g}s" for t in ENVELOPE_TIMES_S)
+    + tuple(f"log_decay_{d}db" for d in DECAY_DB)
 )
 
 
@@ -74,8 +78,9 @@ def features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
 
 def judge_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
     """``features`` plus the energy share per band up to 20 kHz (log10), the zero-crossing rate of the
-    first 100 ms (log) and the level at fixed times after the start (dB re peak / 20, floor -100 dB):
-    see ``JUDGE_FEATURE_NAMES``. Bands above Nyquist read as empty."""
+    first 100 ms (log), the level at fixed times after the start (dB re peak / 20, floor -100 dB) and the
+    times from the peak to -20, -40 and -60 dB (``decay_times``, log seconds): see ``JUDGE_FEATURE_NAMES``.
+    Bands above Nyquist read as empty."""
     x = np.asarray(audio, dtype=np.float64)
     x = x.mean(axis=0) if x.ndim == 2 else x
     x = x / (np.abs(x).max() + EPS)
@@ -90,7 +95,37 @@ def judge_features(audio: np.ndarray, sample_rate: int) -> np.ndarray:
         max(10 * np.log10(np.mean(x[i : i + win] ** 2) + 1e-10) if i < len(x) else -100.0, -100.0) / 20
         for i in (int(t * sample_rate) for t in ENVELOPE_TIMES_S)
     ]
-    return np.concatenate([features(x, sample_rate), bands, [crossings], levels])
+    decays = np.log(np.asarray(decay_times(x, sample_rate)) + 1e-3)
+    return np.concatenate([features(x, sample_rate), bands, [crossings], levels, decays])
+
+
+def envelope(x: np.ndarray, sample_rate: int, window_s: float = ENVELOPE_WINDOW_S) -> np.ndarray:
+    """RMS envelope of mono ``x``: the root mean square over ``window_s`` centred on each sample (silence
+    beyond the ends)."""
+    win = max(1, int(round(sample_rate * window_s)))
+    power = np.concatenate([[0.0], np.cumsum(np.asarray(x, dtype=np.float64) ** 2)])
+    start = np.arange(len(x)) - win // 2  # the window reaches past the ends into silence
+    lo, hi = np.clip(start, 0, len(x)), np.clip(start + win, 0, len(x))
+    return np.sqrt(np.maximum(power[hi] - power[lo], 0.0) / win)
+
+
+def decay_times(audio: np.ndarray, sample_rate: int, drops_db: tuple[float, ...] = DECAY_DB) -> tuple[float, ...]:
+    """Seconds from the peak of the RMS envelope (``envelope``) to the last moment it is within each of
+    ``drops_db`` of the peak: after that it stays below (a clap's gaps between claps do not end it). A
+    hit still above at the end of the window reads the time to the end; silence reads 0."""
+    x = np.asarray(audio, dtype=np.float64)
+    x = x.mean(axis=0) if x.ndim == 2 else x
+    env = envelope(x, sample_rate)
+    peak_i = int(env.argmax()) if len(env) else 0
+    peak = env[peak_i] if len(env) else 0.0
+    if peak <= 0:
+        return tuple(0.0 for _ in drops_db)
+    after = env[peak_i:]
+    out = []
+    for drop in drops_db:
+        above = np.nonzero(after >= peak * 10 ** (-drop / 20))[0]
+        out.append(float(above[-1] + 1) / sample_rate)
+    return tuple(out)
 
 
 def feature_matrix(

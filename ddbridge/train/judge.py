@@ -3,11 +3,14 @@
 A judge is only as good as its own accuracy on real drums, so it is measured by grouped
 cross-validation: the hits of one kit (group) are always predicted by a classifier fitted on the
 other kits only (leave-one-kit-out up to ``MAX_FOLDS`` kits, kits dealt into ``MAX_FOLDS`` folds
-beyond that). The judge that scores generated hits is then fitted on every real hit.
+beyond that). A kit is its family (``kit_family``): General MIDI kits come as numbered variations
+(Standard 1-7, Room 2-3) and in several SoundFonts, which share samples, so they are held out
+together. The judge that scores generated hits is then fitted on every real hit.
 """
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -31,6 +34,13 @@ class HeldOut:
     folds: int
 
 
+def kit_family(group: str) -> str:
+    """The family of a ``source/kit`` group: the kit without its source, its variation number or a
+    ``-kit`` suffix (``fluidr3/standard-3`` and ``musescore/standard`` are both ``standard``)."""
+    kit = group.split("/", 1)[-1]
+    return re.sub(r"-kit$", "", re.sub(r"-\d+$", "", kit))
+
+
 def group_folds(groups: Sequence[str], max_folds: int = MAX_FOLDS) -> np.ndarray:
     """A fold index per hit that keeps each group whole: one fold per group when there are at most
     ``max_folds`` groups, else groups dealt (largest first) into the emptiest of ``max_folds`` folds."""
@@ -51,8 +61,8 @@ def fit_judge(x: np.ndarray, labels: np.ndarray, categories: Sequence[str], l2: 
 
 
 def held_out_accuracy(x: np.ndarray, labels: np.ndarray, groups: Sequence[str], categories: Sequence[str]) -> HeldOut:
-    """Predict every hit with a judge fitted without its group's hits (see the module doc)."""
-    folds = group_folds(groups)
+    """Predict every hit with a judge fitted without its kit family's hits (see the module doc)."""
+    folds = group_folds([kit_family(g) for g in groups])
     if folds.max(initial=0) < 1:
         raise BadRequest("the judge needs hits from at least two kits (or folds) to be tested on unseen ones")
     labels = np.asarray(labels)

@@ -3,7 +3,15 @@
 The daemon loads it without any data folder (``DEFAULT_JUDGE``) to check pool candidates.
 ``ddbridge judge fit DIR --out FILE`` rebuilds it from a folder that ``ddbridge data build``
 wrote; ``ddbridge judge test DIR`` scores it on real hits it never saw. Its regularisation is
-chosen by cross-validation on the fitting folder alone, one source (package) held out at a time.
+chosen by cross-validation on the fitting folder alone, one kit family (``judge.kit_family``: a
+General MIDI kit's variations and renderings in several SoundFonts) held out at a time.
+
+The permissive sets hold few hats (8 open, 19 closed), all open ones ringing long, so the fit also
+hears every hit as a sampler would play it (``VARIANTS`` draws of pitch ±3 semitones and tilt ±4 dB,
+as ``ddbridge train --augment`` does), every open hat half-open (``OPEN_HAT_VARIANTS`` draws, each
+also falling exponentially from its peak with a time constant spread over ``HALF_OPEN_TAU_S``: -20 dB
+after 0.28 to 1.15 s) and choked (``CHOKES`` closed hats from each open hat, as training makes
+them). Variants stay with their source in the cross-validation, which scores originals only.
 """
 
 from __future__ import annotations
@@ -17,9 +25,10 @@ import numpy as np
 
 from ddbridge.dataset.output import EVAL_ONLY
 from ddbridge.protocol.errors import BadRequest
+from ddbridge.train import augment as aug
 from ddbridge.train.classifier import FeatureClassifier
 from ddbridge.train.features import JUDGE_FEATURE_NAMES, Standardizer, judge_features
-from ddbridge.train.judge import fit_judge, group_folds
+from ddbridge.train.judge import fit_judge, group_folds, kit_family
 from ddbridge.train.reference import RATE, Reference, fit_hit, load_reference
 
 FORMAT = "ddbridge-judge"
@@ -29,6 +38,11 @@ DEFAULT_JUDGE = Path(__file__).resolve().parent.parent / "assets" / "judge" / "d
 CATEGORIES = ("kick", "snare", "clap", "hat_closed", "hat_open", "tom")
 SECONDS = 1.0
 L2_GRID = (0.01, 0.03, 0.1, 0.3, 1.0)
+AUGMENT_SEED = 0
+VARIANTS = 4
+OPEN_HAT_VARIANTS = 16
+CHOKES = 8
+HALF_OPEN_TAU_S = (0.12, 0.5)
 
 
 @dataclass
@@ -69,19 +83,55 @@ def _labelled(reference: Reference, categories: Sequence[str]) -> tuple[np.ndarr
     return x, labels
 
 
-def _cross_validated(x: np.ndarray, labels: np.ndarray, groups: Sequence[str], k: int, l2: float) -> float:
-    """Balanced accuracy when every group is predicted by a judge fitted on the others."""
+def variants(
+    reference: Reference, categories: Sequence[str], seed: int = AUGMENT_SEED
+) -> list[tuple[np.ndarray, str, str]]:
+    """``(hit, category, group)`` variants of the reference's hits (see the module doc), drawn from ``seed``."""
+    rng, rate = np.random.default_rng(seed), reference.rate
+    length = len(next(iter(reference.hits.values()))[0])
+    out = []
+
+    def add(audio: np.ndarray, category: str, group: str) -> None:
+        out.append((fit_hit(audio, rate, length), category, group))
+
+    for category in categories:
+        for hit, group in zip(reference.hits.get(category, []), reference.groups.get(category, []), strict=True):
+            half_open = category == "hat_open"
+            taus = np.geomspace(*HALF_OPEN_TAU_S, OPEN_HAT_VARIANTS) if half_open else [None] * VARIANTS
+            for tau in taus:
+                v = aug.tilt(aug.pitch(hit[None], rng, rate), rng, rate)
+                add(v if tau is None else aug.shorten(v, rng, rate, (tau, tau)), category, group)
+            if half_open and "hat_closed" in categories:
+                for _ in range(CHOKES):
+                    add(aug.choke(hit[None], rng, rate), "hat_closed", group)
+    return out
+
+
+def _cross_validated(
+    x: np.ndarray, labels: np.ndarray, groups: Sequence[str], k: int, l2: float, scored: np.ndarray | None = None
+) -> float:
+    """Balanced accuracy when every group is predicted by a judge fitted on the others; only the hits
+    marked in ``scored`` (default: all) count."""
     folds = group_folds(groups)
+    scored = np.ones(len(labels), dtype=bool) if scored is None else scored
     predicted = np.empty_like(labels)
     for fold in range(folds.max() + 1):
         test = folds == fold
         predicted[test] = fit_judge(x[~test], labels[~test], [str(i) for i in range(k)], l2).predict(x[test])
-    return float(np.mean([(predicted[labels == i] == i).mean() for i in range(k) if (labels == i).any()]))
+    right, labels = predicted[scored] == labels[scored], labels[scored]
+    return float(np.mean([right[labels == i].mean() for i in range(k) if (labels == i).any()]))
 
 
-def fit_folder(folder: str | Path, categories: Sequence[str] = CATEGORIES, seconds: float = SECONDS) -> SavedJudge:
-    """A judge fitted on the real hits of ``folder`` (``ddbridge data build`` layout), every category
-    weighing the same; L2 from ``L2_GRID`` by leave-one-source-out accuracy (kits when one source).
+def fit_folder(
+    folder: str | Path,
+    categories: Sequence[str] = CATEGORIES,
+    seconds: float = SECONDS,
+    augment: bool = True,
+    seed: int = AUGMENT_SEED,
+) -> SavedJudge:
+    """A judge fitted on the real hits of ``folder`` (``ddbridge data build`` layout, every split) and,
+    with ``augment``, their variants (see the module doc, drawn from ``seed``), every category weighing
+    the same; L2 from ``L2_GRID`` by leave-one-kit-family-out accuracy on the originals.
 
     Refuses an evaluation-only folder and one that lacks any of ``categories``.
     """
@@ -95,11 +145,17 @@ def fit_folder(folder: str | Path, categories: Sequence[str] = CATEGORIES, secon
         raise BadRequest(f"'{folder}' has no hits of {', '.join(missing)}: the judge needs every category")
     x, labels = _labelled(reference, categories)
     kits = [g for c in categories for g in reference.groups[c]]
+    extra = variants(reference, categories, seed) if augment else []
+    if extra:
+        x = np.concatenate([x, np.stack([judge_features(h, reference.rate) for h, _, _ in extra])])
+        labels = np.concatenate([labels, [categories.index(c) for _, c, _ in extra]])
+        kits += [g for _, _, g in extra]
+    scored = np.arange(len(labels)) < len(labels) - len(extra)
     sources = [k.split("/")[0] for k in kits]
-    groups, grouping = (sources, "source") if len(set(sources)) > 1 else (kits, "kit")
+    groups, grouping = [kit_family(k) for k in kits], "kit family"
     if len(set(groups)) < 2:
-        raise BadRequest(f"'{folder}' holds one kit: the judge needs several to choose its regularisation")
-    scores = {l2: _cross_validated(x, labels, groups, len(categories), l2) for l2 in L2_GRID}
+        raise BadRequest(f"'{folder}' holds one kit family: the judge needs several to choose its regularisation")
+    scores = {l2: _cross_validated(x, labels, groups, len(categories), l2, scored) for l2 in L2_GRID}
     l2 = max(scores, key=scores.get)
     accuracy = {str(k): round(v, 4) for k, v in scores.items()}
     info = {
@@ -108,6 +164,11 @@ def fit_folder(folder: str | Path, categories: Sequence[str] = CATEGORIES, secon
         "l2": l2,
         "cross_validation": {"held_out": grouping, "balanced_accuracy": accuracy},
     }
+    if augment:
+        info["variants"] = {
+            "seed": seed, "per_hit": VARIANTS, "per_open_hat": OPEN_HAT_VARIANTS, "chokes_per_open_hat": CHOKES,
+            "half_open_tau_s": list(HALF_OPEN_TAU_S), "total": len(extra),
+        }  # fmt: skip
     return SavedJudge(fit_judge(x, labels, categories, l2), reference.rate, seconds, info)
 
 

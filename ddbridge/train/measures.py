@@ -1,12 +1,21 @@
-"""Per-hit sound measures that the real-drum eval reports: tail level, energy above 8 kHz, spectral centroid."""
+"""Sound measures that the real-drum eval reports: per hit, tail level, energy above 8 kHz, spectral
+centroid and periodicity (how clearly a note has a pitch); between hits, the normalised cross-correlation
+(near-duplicates among seeds, copies of training hits)."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
+from scipy import fft
 
 FLOOR_DB = -200.0  # what digital silence reads as (finite, so that reports stay valid JSON)
 TAIL_WINDOW_S = (0.1, 0.05)  # the tail is the stretch from 100 ms to 50 ms before the end
 HIGH_BAND_HZ = 8000.0
+PITCH_WINDOW_S = (0.05, 0.35)  # periodicity is read 50 to 350 ms after the onset
+PITCH_RANGE_HZ = (30.0, 1000.0)
+ONSET_DB = -20.0  # the onset is the first sample this close to the peak
+MAX_LAG_S = 0.05  # cross-correlations allow one hit to start up to 50 ms before or after the other
 
 
 def _mono(audio: np.ndarray) -> np.ndarray:
@@ -45,3 +54,82 @@ def spectral_centroid(audio: np.ndarray, sample_rate: int) -> float:
     power = np.abs(np.fft.rfft(x)) ** 2
     total = power.sum()
     return float((np.fft.rfftfreq(len(x), 1 / sample_rate) * power).sum() / total) if total > 0 else 0.0
+
+
+def onset(audio: np.ndarray) -> int:
+    """Index of the first sample within ``ONSET_DB`` of the peak (0 for silence)."""
+    x = np.abs(_mono(audio))
+    peak = float(x.max(initial=0.0))
+    return int(np.argmax(x >= peak * 10 ** (ONSET_DB / 20))) if peak > 0 else 0
+
+
+def periodicity(
+    audio: np.ndarray,
+    sample_rate: int,
+    window_s: tuple[float, float] = PITCH_WINDOW_S,
+    range_hz: tuple[float, float] = PITCH_RANGE_HZ,
+) -> float:
+    """The peak of the normalised autocorrelation of the stretch ``window_s`` after the onset, over the
+    periods of ``range_hz``, past its first zero crossing (so that low-passed noise, which correlates
+    with itself at short lags, does not count): about 1 for a steady or decaying tone, under 0.5 for
+    noise, 0 for silence. Each lag is normalised by the energies of the two stretches it compares, so a
+    decay does not lower it."""
+    x = _mono(audio)
+    start = onset(x)
+    seg = x[start + int(window_s[0] * sample_rate) : start + int(window_s[1] * sample_rate)]
+    seg = seg - seg.mean() if len(seg) else seg
+    n = len(seg)
+    lo, hi = int(np.ceil(sample_rate / range_hz[1])), min(int(sample_rate / range_hz[0]), n // 2)
+    if hi <= lo or not np.any(seg):
+        return 0.0
+    spectrum = fft.rfft(seg, fft.next_fast_len(2 * n))
+    ac = fft.irfft(np.abs(spectrum) ** 2)[: hi + 1]
+    energy = np.concatenate([[0.0], np.cumsum(seg**2)])
+    lags = np.arange(hi + 1)
+    head, tail = energy[n - lags], energy[n] - energy[lags]  # energies of seg[:n - lag] and seg[lag:]
+    r = ac / np.sqrt(np.maximum(head * tail, 1e-30))
+    negative = np.nonzero(r[1:] < 0)[0]
+    if not len(negative):
+        return 0.0
+    first = max(lo, int(negative[0]) + 1)
+    return float(np.clip(r[first : hi + 1].max(), 0.0, 1.0)) if first <= hi else 0.0
+
+
+def cross_correlations(
+    a: Sequence[np.ndarray], b: Sequence[np.ndarray], sample_rate: int, max_lag_s: float = MAX_LAG_S
+) -> np.ndarray:
+    """``[len(a), len(b)]``: for each pair of mono hits, the largest absolute normalised cross-correlation
+    (mean removed) at lags up to ``max_lag_s`` either way; 1 for a copy, shifted, scaled or inverted.
+    Silent hits correlate 0 with everything."""
+    if not len(a) or not len(b):
+        return np.zeros((len(a), len(b)))
+    length = max(max(len(h) for h in a), max(len(h) for h in b))
+    lag = int(max_lag_s * sample_rate)
+    n = fft.next_fast_len(length + lag)
+
+    def spectra(hits: Sequence[np.ndarray]) -> np.ndarray:
+        x = np.zeros((len(hits), length))
+        for row, h in zip(x, hits, strict=True):
+            row[: len(h)] = _mono(h)
+        x -= x.mean(axis=1, keepdims=True)
+        norms = np.linalg.norm(x, axis=1, keepdims=True)
+        x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)
+        return fft.rfft(x, n, axis=1)
+
+    fa, fb = spectra(a), spectra(b)
+    out = np.empty((len(a), len(b)))
+    chunk = max(1, 2**22 // n)
+    for i, row in enumerate(fa):
+        for j in range(0, len(fb), chunk):
+            xc = fft.irfft(row[None] * np.conj(fb[j : j + chunk]), n, axis=1)
+            near = np.concatenate([xc[:, : lag + 1], xc[:, n - lag :]], axis=1) if lag else xc[:, :1]
+            out[i, j : j + chunk] = np.abs(near).max(axis=1)
+    return out
+
+
+def duplicate_share(hits: Sequence[np.ndarray], sample_rate: int, limit: float) -> float:
+    """Share of the pairs of ``hits`` whose cross-correlation (``cross_correlations``) reaches ``limit``."""
+    if len(hits) < 2:
+        return 0.0
+    xc = cross_correlations(hits, hits, sample_rate)
+    return float(np.mean(xc[np.triu_indices(len(hits), k=1)] >= limit))
