@@ -223,10 +223,11 @@ def evaluate_loops(
     guidance_scale: float | None = None,
     seed: int = 0,
     progress: Callable[[float], None] | None = None,
+    min_reference: int = MIN_REFERENCE,
 ) -> LoopReport:
     """Generate ``per_genre`` loops per reference genre and score them (see the module doc). ``training`` is the
     loop set the model was trained on: the genre judge is fitted on its training split and copies are
-    looked for in it."""
+    looked for in it. Genres with fewer than ``min_reference`` reference loops are not scored."""
     net = loop_network(bundle)
     if net is None:
         raise BadRequest(f"model '{bundle.name}' has no loop network to evaluate")
@@ -239,9 +240,9 @@ def evaluate_loops(
     labelled = [t for t in train if t.genre in GENRES]
     judge = fit_genre_judge(GENRES, feature_matrix([(t.audio, t.bpm, t.bars) for t in labelled], rate),
                             np.array([GENRES.index(t.genre) for t in labelled]))  # fmt: skip
-    genres = [g for g in (*GENRES, ANY) if sum(r.genre == g for r in real) >= MIN_REFERENCE]
+    genres = [g for g in (*GENRES, ANY) if sum(r.genre == g for r in real) >= min_reference]
     if not genres:
-        raise BadRequest(f"the reference's {split} split has no genre with {MIN_REFERENCE} loops or more")
+        raise BadRequest(f"the reference's {split} split has no genre with {min_reference} loops or more")
     guidance = net.guidance_for(net.resolve_category(GENRES[0]), guidance_scale)
     rows = []
     for k, genre in enumerate(genres):
