@@ -27,21 +27,17 @@ from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import Select
-from tiny_models import tiny_bundle, tiny_loop_bundle
+from tiny_models import save_with_loop_network, tiny_bundle, tiny_loop_network
 
 from ddbridge.loops.genres import GENRES
-from ddbridge.model.checkpoints import save_model
 from ddbridge.protocol.schema import reply_schema
 
 
 def build_model_with_loops(folder: Path) -> Path:
     """``build_tiny_model``'s one-shot model carrying a tiny loop network over every genre (``info["loop_model"]``)."""
-    network = tiny_loop_bundle(GENRES, sample_rate=SAMPLE_RATE, defaults={"default_steps": 2}, width=8, class_dim=4)
-    loops = save_model(network, folder / "tiny-loops")
-    defaults = {"default_steps": 2, "default_guidance": 1.0, "loop_model": str(loops)}
-    bundle = tiny_bundle(CATEGORIES, sample_rate=SAMPLE_RATE, sample_size=SAMPLE_SIZE, defaults=defaults, width=8,
-                         class_dim=4)  # fmt: skip
-    return save_model(bundle, folder / "tiny")
+    bundle = tiny_bundle(CATEGORIES, sample_rate=SAMPLE_RATE, sample_size=SAMPLE_SIZE,
+                         defaults={"default_steps": 2, "default_guidance": 1.0}, width=8, class_dim=4)  # fmt: skip
+    return save_with_loop_network(bundle, folder, tiny_loop_network(sample_rate=SAMPLE_RATE, bands=1))
 
 
 @pytest.fixture(scope="module")

@@ -41,33 +41,6 @@ def tiny_bundle(
     return ModelBundle(net, name, sample_rate, sample_size, tuple(categories), defaults or {})
 
 
-def tiny_loop_bundle(
-    genres: Sequence[str] = (),
-    *,
-    name: str = "tiny-loops",
-    sample_rate: int = 8000,
-    sample_size: int = 16000,
-    defaults: dict | None = None,
-    depth: int = 3,
-    width: int = 4,
-    class_dim: int = 16,
-    seed: int = 0,
-) -> ModelBundle:
-    """A beat-conditioned loop network (what ``info["loop_model"]`` of a model names), conditioned on ``genres``
-    when there are any; ``sample_size`` is one bar at 120 BPM at ``sample_rate``."""
-    torch.manual_seed(seed)
-    config = UNetConfig(
-        io_channels=2,
-        depth=depth,
-        channels=(width,) * depth,
-        num_classes=len(genres),
-        class_embed_dim=class_dim,
-        beat_conditioning=True,
-    )
-    net = DanceDiffusionUNet(config).eval()
-    return ModelBundle(net, name, sample_rate, sample_size, tuple(genres), defaults or {})
-
-
 def tiny_loop_network(
     *,
     name: str = "tiny-loops",
