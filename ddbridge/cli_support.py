@@ -143,14 +143,17 @@ def write_results(
     per_item: list[dict] | None = None,
     *,
     category: str | None = None,
+    note: int | None = None,
 ) -> list[Path]:
     """Finish each item of ``batch`` ``[B, C, L]`` and write it into ``folder``; print and return the paths.
 
     ``metadata`` goes with every file, ``per_item[i]`` with file i only. ``category`` is what ``bundle``
-    was conditioned on when not ``--category`` (a loop network's genre).
+    was conditioned on when not ``--category`` (a loop network's genre). With ``note`` (MIDI) each sound is
+    retuned to it (``sound.tuning``) and what was done is said on stderr.
     """
     from ddbridge.loops.genres import loop_samples
     from ddbridge.sound import audio, render
+    from ddbridge.sound.tuning import tune
 
     mode = normalize_mode(args.normalize)
     choice = bundle.resolve_category(category or args.category)
@@ -162,6 +165,9 @@ def write_results(
         finished = audio.finish(
             item, bundle.sample_rate, args.sample_rate, normalize=mode, peak_db=args.peak_db, loop=loop, frames=frames
         )
+        tuning = None
+        if note is not None:
+            finished, tuning = tune(finished, args.sample_rate, note)
         meta = {
             "seed": seed,
             "model": bundle.name,
@@ -175,7 +181,11 @@ def write_results(
         }
         if guidance != 1.0:
             meta["guidance_scale"] = guidance
+        if tuning is not None:
+            meta.update(tuning.metadata())
         path = render.write_wav(finished, args.sample_rate, folder, stem, bit_depth=args.bit_depth, metadata=meta)
+        if tuning is not None:
+            print(f"ddbridge: {path.name}: {tuning.message}", file=sys.stderr)
         print(path, flush=True)
         paths.append(path)
     return paths

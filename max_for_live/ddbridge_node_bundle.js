@@ -827,6 +827,7 @@ var require_paths = __commonJS({
 var require_device = __commonJS({
   "device.js"(exports2, module2) {
     "use strict";
+    var fs = require("fs");
     var path = require("path");
     var { Client, DdbridgeError } = require_client();
     var { RemoteClient, endpointHost } = require_remote();
@@ -862,6 +863,17 @@ var require_device = __commonJS({
     }
     function loopLabel(bars, genre) {
       return `${bars}-bar ${genre === "any" ? "" : `${genre} `}loop`;
+    }
+    function tuning(file) {
+      let metadata;
+      try {
+        metadata = JSON.parse(fs.readFileSync(file.replace(/\.wav$/i, ".json"), "utf8"));
+      } catch {
+        return "";
+      }
+      if (typeof metadata.tuned !== "boolean") return "";
+      if (metadata.tuned) return ` \xB7 tuned to ${noteName(metadata.midi_note)}`;
+      return ` \xB7 not tuned${String(metadata.tuning).replace(/^not tuned to [^:\s]+/, "")}`;
     }
     function shortFolder(file) {
       const dir = path.dirname(file);
@@ -1036,6 +1048,8 @@ var require_device = __commonJS({
           const seconds = await this.seconds();
           if (seconds) request.seconds = seconds;
           if (category === "loop") request.loop = true;
+          const target = this.targetSpec();
+          if (target && target.kind === "pad" && category !== "loop") request.note = target.note;
           await this.place(await this.run(request, `Generating ${plural(count, category)}`));
         });
       }
@@ -1201,7 +1215,7 @@ var require_device = __commonJS({
       async place(files) {
         const file = files[0].path;
         const name = path.basename(file);
-        const more = files.length > 1 ? ` (+${files.length - 1} more)` : "";
+        const more = `${files.length > 1 ? ` (+${files.length - 1} more)` : ""}${tuning(file)}`;
         const target = this.targetSpec();
         if (!target) {
           this.play(file);

@@ -18,6 +18,7 @@
  * that daemon (remote.js) and their files land in the project folder here; otherwise over OSC.
  */
 
+const fs = require("fs");
 const path = require("path");
 const { Client, DdbridgeError } = require("./client");
 const { RemoteClient, endpointHost } = require("./remote");
@@ -67,6 +68,22 @@ function defaultModel(reply) {
 /** "1-bar house loop", "2-bar loop" (any genre). */
 function loopLabel(bars, genre) {
   return `${bars}-bar ${genre === "any" ? "" : `${genre} `}loop`;
+}
+
+/**
+ * " · tuned to C1" (Live's note names) or " · not tuned: no clear pitch (…)" for a sound asked on a note
+ * (its sidecar says which); "" otherwise.
+ */
+function tuning(file) {
+  let metadata;
+  try {
+    metadata = JSON.parse(fs.readFileSync(file.replace(/\.wav$/i, ".json"), "utf8"));
+  } catch {
+    return "";
+  }
+  if (typeof metadata.tuned !== "boolean") return "";
+  if (metadata.tuned) return ` · tuned to ${noteName(metadata.midi_note)}`;
+  return ` · not tuned${String(metadata.tuning).replace(/^not tuned to [^:\s]+/, "")}`;
 }
 
 /** "…/Samples/Generated/kick" for files in a project layout, else the folder itself. */
@@ -259,6 +276,8 @@ class Device {
       const seconds = await this.seconds();
       if (seconds) request.seconds = seconds;
       if (category === "loop") request.loop = true;
+      const target = this.targetSpec();
+      if (target && target.kind === "pad" && category !== "loop") request.note = target.note; // tuned to its pad
       await this.place(await this.run(request, `Generating ${plural(count, category)}`));
     });
   }
@@ -437,7 +456,7 @@ class Device {
   async place(files) {
     const file = files[0].path;
     const name = path.basename(file);
-    const more = files.length > 1 ? ` (+${files.length - 1} more)` : "";
+    const more = `${files.length > 1 ? ` (+${files.length - 1} more)` : ""}${tuning(file)}`;
     const target = this.targetSpec();
     if (!target) {
       this.play(file);

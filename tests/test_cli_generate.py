@@ -89,6 +89,19 @@ def test_generate_loop_with_bpm_and_random_seed(model_dir, tmp_path, capsys):
     assert read_metadata(path)["loop"] is True
 
 
+def test_generate_on_a_note_says_what_was_done_in_the_sidecar_and_on_stderr(model_dir, tmp_path, capsys):
+    common = ["--model", model_dir, "--out", tmp_path, "--sample-rate", RATE, "--steps", 2, "--seconds", 0.5]
+    code, stdout, stderr = run_main(capsys, "generate", "--category", "kick", "--note", "C2", "--seed", 5, *common)
+    assert code == 0
+    path = Path(stdout.strip())
+    meta = read_metadata(path)
+    assert meta["note_asked"] == "C2" and isinstance(meta["tuned"], bool) and meta["tuning"] in stderr
+    assert ("midi_note" in meta) is meta["tuned"] and sf.info(path).frames <= 0.5 * RATE
+    assert (b"smpl" in path.read_bytes()) is meta["tuned"]  # a root note only where it is true
+    code, stdout, _ = run_main(capsys, "generate", "--category", "kick", "--note", "36", "--seed", 5, *common)
+    assert code == 0 and read_metadata(Path(stdout.strip()))["note_asked"] == "C2"
+
+
 def test_variate_interpolate_extend(model_dir, source_wav, tmp_path, capsys):
     common = ["--model", model_dir, "--out", tmp_path, "--sample-rate", 16000, "--seed", 7, "--steps", 3]
     code, stdout, _ = run_main(capsys, "variate", source_wav, "--strength", 0.5, "--count", 2, *common)
@@ -129,6 +142,9 @@ def test_bad_input_subprocess_exits_2_with_one_line(model_dir, tmp_path):
         (["interpolate", "{wav}", "{wav}", "--positions", "2"], "positions"),
         (["generate", "--out", "{file}"], "is a file"),
         (["generate", "--device", "toaster"], "unknown device 'toaster'"),
+        (["generate", "--note", "H9"], "note 'H9' is not a note"),
+        (["generate", "--note", "200"], "outside 0-127"),
+        (["generate", "--category", "loop", "--note", "C2"], "--note is for one-shots"),
     ],
 )
 def test_bad_input_exits_2_with_one_line(model_dir, source_wav, tmp_path, capsys, args, message):

@@ -112,6 +112,16 @@ def test_cli_request_prints_a_summary_or_json(router):
     assert json.loads(machine.stdout)["pong"] is True
 
 
+def test_cli_request_generate_sends_tempo_genre_and_note_as_the_protocol_takes_them():
+    from ddbridge.cli import build_parser
+    from ddbridge.commands.request import request_fields
+
+    loop = build_parser().parse_args(["request", "generate", "--bpm", "124", "--bars", "2", "--genre", "house"])
+    assert request_fields(loop) == {"bpm": 124.0, "bars": 2, "genre": "house", "wait": False}
+    assert request_fields(build_parser().parse_args(["request", "generate", "--note", "36"]))["note"] == 36
+    assert request_fields(build_parser().parse_args(["request", "generate", "--note", "F#1"]))["note"] == "F#1"
+
+
 def test_cli_request_without_a_daemon_prints_one_line():
     endpoint = f"tcp://127.0.0.1:{free_port()}"
     args = [sys.executable, "-m", "ddbridge", "request", "status", "--endpoint", endpoint, "--timeout", "0.2"]

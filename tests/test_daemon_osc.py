@@ -130,6 +130,18 @@ def test_ints_and_floats_are_accepted_where_they_lose_nothing(osc):
     assert msgs[0][0] == "/ddbridge/error" and msgs[0][1][1] == "bad_request" and "count" in msgs[0][1][2]
 
 
+def test_generate_takes_a_root_note_after_the_seed(osc):
+    osc.send("/ddbridge/generate", "g-note", "kick", 1, 0.2, 7, "C2")
+    reply = _reply(osc.collect("g-note"))
+    assert reply["ok"], reply
+    meta = reply["files"][0]["metadata"]
+    assert meta["note_asked"] == "C2" and isinstance(meta["tuned"], bool) and meta["tuning"]
+    assert meta.get("midi_note") == (36 if meta["tuned"] else None)
+    osc.send("/ddbridge/generate", "g-bad-note", "kick", 1, 0.2, 7, "H9")
+    msgs = osc.collect("g-bad-note")
+    assert msgs[0][0] == "/ddbridge/error" and msgs[0][1][1] == "bad_request" and "note" in msgs[0][1][2]
+
+
 def _chunks(path: str) -> dict[bytes, bytes]:
     """The top-level RIFF chunks of a WAV file, read from the layout (id, u32 size, payload, pad byte)."""
     data = Path(path).read_bytes()
@@ -219,7 +231,7 @@ def test_variate_and_cancel(daemon, osc):
         ("/ddbridge/ping", ["e-3", 1], "e-3", "at most 0 arguments"),
         ("/ddbridge/ping", [], "", "request id"),
         ("/ddbridge/generate", ["e-4", "hihat"], "e-4", "unknown category"),
-        ("/ddbridge/generate", ["e-5", "kick", 1, 1.0, 1, "extra"], "e-5", "at most 4"),
+        ("/ddbridge/generate", ["e-5", "kick", 1, 1.0, 1, "C2", "extra"], "e-5", "at most 5"),
         ("/ddbridge/request", ["{broken"], "", "not valid JSON"),
         ("/ddbridge/loop", ["e-6", "house", 120.0], "e-6", "missing: bars"),
         ("/ddbridge/loop", ["e-7", "house", 60.0, 1], "e-7", "bpm must be 70-180"),

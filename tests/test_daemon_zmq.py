@@ -200,6 +200,31 @@ def test_pool_serves_at_once_and_refills(daemon, client, out_dir):
     assert ready("snare") == 2  # refilled in the background
 
 
+def test_a_note_is_applied_to_new_and_pooled_sounds_and_a_bad_one_changes_nothing(daemon, client, out_dir):
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if next(c["ready"] for c in client.pool()["categories"] if c["category"] == "kick") == 2:
+            break
+        time.sleep(0.1)
+    pooled = client.generate(category="kick", note="C2", out_dir=str(out_dir))
+    fresh = client.generate(category="kick", note=36, pool=False, seed=8, out_dir=str(out_dir))
+    assert pooled["from_pool"] is True and fresh["from_pool"] is False
+    for reply in (pooled, fresh):
+        (f,) = reply["files"]
+        meta = f["metadata"]
+        assert meta["note_asked"] == "C2" and isinstance(meta["tuned"], bool) and meta["tuning"]
+        assert read_metadata(f["path"]) == meta and ("midi_note" in meta) is meta["tuned"]
+        assert (meta.get("note"), meta.get("midi_note")) in ((None, None), ("C2", 36)) or "nearest" in meta["tuning"]
+    before = sorted(out_dir.iterdir())
+    for note in ("H9", 200, "B#9"):
+        with pytest.raises(Exception, match="note") as error:
+            client.generate(category="kick", note=note, out_dir=str(out_dir))
+        assert getattr(error.value, "code", None) == "bad_request"
+    with pytest.raises(Exception, match="note is for one-shots"):
+        client.generate(category="loop", note="C2", out_dir=str(out_dir))
+    assert sorted(out_dir.iterdir()) == before
+
+
 def test_pool_can_be_resized(client):
     emptied = client.pool(size=0)["categories"]
     assert [(c["category"], c["ready"]) for c in emptied] == [("kick", 0), ("snare", 0)]

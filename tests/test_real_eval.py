@@ -16,6 +16,7 @@ from ddbridge.cli import main
 from ddbridge.dataset import synth
 from ddbridge.model.checkpoints import save_model
 from ddbridge.protocol.errors import BadRequest
+from ddbridge.sound.pitch import periodicity
 from ddbridge.train import real_eval
 from ddbridge.train.classifier import FeatureClassifier
 from ddbridge.train.features import JUDGE_FEATURE_NAMES, decay_times, judge_features
@@ -25,7 +26,6 @@ from ddbridge.train.measures import (
     cross_correlations,
     duplicate_share,
     high_band_share,
-    periodicity,
     spectral_centroid,
     tail_db,
 )

@@ -327,6 +327,31 @@ def test_generate_into_rs5k_loads_file0_then_done(run, daemon, project, existing
     assert calls(record, "InsertMedia") == []
 
 
+def test_generate_into_rs5k_asks_for_a_root_note_and_says_what_was_done(run, daemon, project):
+    scenario = {**one_track(project, daemon), "user_inputs": [{"ok": True, "answer": "kick, C2"}]}
+    record = run("ddbridge - Generate into ReaSamplOmatic5000 on selected track.lua", scenario)
+    assert_clean(record)
+    rs5k = next(f for f in record["project"]["tracks"][1]["fx"] if f["name"] == RS5K)
+    path = Path(rs5k["config"][0]["value"])
+    meta = json.loads(path.with_suffix(".json").read_text())
+    assert meta["note_asked"] == "C2" and isinstance(meta["tuned"], bool) and meta["tuning"] in record["console"]
+    assert record["extstate"]["ddbridge"]["sampler"] == "kick,C2"
+    scenario["user_inputs"] = [{"ok": True, "answer": "kick,36"}]  # a MIDI number goes as a number
+    record = run("ddbridge - Generate into ReaSamplOmatic5000 on selected track.lua", scenario)
+    assert_clean(record)
+    rs5k = next(f for f in record["project"]["tracks"][1]["fx"] if f["name"] == RS5K)
+    assert json.loads(Path(rs5k["config"][0]["value"]).with_suffix(".json").read_text())["note_asked"] == "C2"
+
+
+@pytest.mark.parametrize("note", ["H9", "200"])
+def test_a_bad_root_note_is_refused_by_the_daemon_and_nothing_is_loaded(run, daemon, project, note):
+    scenario = {**one_track(project, daemon), "user_inputs": [{"ok": True, "answer": f"kick,{note}"}]}
+    record = run("ddbridge - Generate into ReaSamplOmatic5000 on selected track.lua", scenario)
+    assert record["error"] is None and record["returncode"] == 0, record["stderr"]
+    assert len(record["messages"]) == 1 and "note" in record["messages"][0]["text"]
+    assert calls(record, "TrackFX_AddByName") == [] and not list(project.rglob("*.wav"))
+
+
 def write_source(project: Path) -> Path:
     path = project / "loop one.wav"
     rng = np.random.default_rng(0)

@@ -504,6 +504,20 @@ def test_bad_form_input_gets_the_protocol_error(page, daemon):
     assert set(Path(daemon.allowed).rglob("*.wav")) == files_before
 
 
+def test_the_note_field_asks_for_a_root_note_and_a_bad_one_gets_the_protocol_error(page, daemon):
+    page.expected_errors = ("/api/jobs",)
+    before = page.paths()
+    page.type("#f-note", "H9")
+    page.generate("kick", 1, steps=2)
+    wait_for(lambda: "note" in page.find("#form-error").text, what="the note error")
+    page.type("#f-note", "C2")
+    page.find("#submit").click()
+    (path,) = page.new_rows(before, 1)
+    meta = sidecar(path)
+    assert meta["note_asked"] == "C2" and isinstance(meta["tuned"], bool)
+    page.type("#f-note", "")
+
+
 def test_favourites_search_hide_and_reveal_never_touch_the_files(page, daemon):
     before = page.paths()
     page.generate("snare", 2, seed=777, steps=2)

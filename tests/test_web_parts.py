@@ -90,6 +90,7 @@ def test_regenerate_requests_follow_the_metadata_of_both_writers(tmp_path):
         "op": "generate", "seed": 7, "model": "default", "steps": 6, "guidance_scale": 3.0, "seconds": 0.5,
         "out_dir": str(tmp_path),
     }  # fmt: skip
+    assert forms.regenerate_request(path, {**daemon_meta, "note_asked": "C2", "tuned": False})["note"] == "C2"
     cli_meta = {"seed": 3, "model": "default", "task": "interpolate", "sources": ["/a.wav", "/b.wav"], "position": 0.25}
     r = forms.regenerate_request(path, cli_meta)
     assert (r["op"], r["source_a"], r["source_b"], r["positions"], r["guidance_scale"]) == (

@@ -56,5 +56,7 @@ def run_via_daemon(args: argparse.Namespace, op: str, folder: Path, **fields) ->
     if args.seed is None:
         print(f"ddbridge: seeds {' '.join(str(f['seed']) for f in files)}", file=sys.stderr)
     for f in files:
+        if "tuning" in f["metadata"]:
+            print(f"ddbridge: {Path(f['path']).name}: {f['metadata']['tuning']}", file=sys.stderr)
         print(f["path"], flush=True)
     return 0

@@ -18,6 +18,7 @@ from ddbridge.cli_support import (
     write_results,
 )
 from ddbridge.commands.request import add_source_region
+from ddbridge.notes import parse_note
 from ddbridge.protocol.errors import BadRequest
 
 
@@ -69,9 +70,11 @@ def _whole_bars(bars: float) -> int:
 def run_generate(args: argparse.Namespace) -> int:
     count = _count(args.count)
     seconds = requested_seconds(args)
+    note = None if args.note is None else parse_note(args.note)
     folder = prepare_output(args)
     if args.via_daemon:
-        return _via_daemon(args, "generate", folder, count=count, **_tempo_fields(args, seconds))
+        fields = {"count": count, **_tempo_fields(args, seconds), "note": note}
+        return _via_daemon(args, "generate", folder, **fields)
     seeds = seeds_for(args.seed, count)
     from ddbridge.diffusion import tasks
     from ddbridge.diffusion.loop_task import tempo_network
@@ -79,6 +82,8 @@ def run_generate(args: argparse.Namespace) -> int:
 
     bundle = load_for_rendering(args)
     loop = args.loop or bundle.resolve_category(args.category).loop
+    if loop and note is not None:
+        raise BadRequest("--note is for one-shots: a loop is not retuned (it would lose its length and tempo)")
     if loop and tempo_network(bundle, args.category, loop) is not None:
         return _generate_loops(args, bundle, folder, seeds, seconds)
     if args.genre is not None:
@@ -95,7 +100,7 @@ def run_generate(args: argparse.Namespace) -> int:
     meta = {"task": "generate"}
     if loop and args.bpm is not None and float(args.bars).is_integer():  # this model's own loop at a tempo
         meta.update(loop=True, bpm=args.bpm, bars=int(args.bars), beats=int(args.bars) * 4)
-    write_results(args, folder, bundle, batch, args.category or "sample", seeds, meta)
+    write_results(args, folder, bundle, batch, args.category or "sample", seeds, meta, note=note)
     return 0
 
 
@@ -199,6 +204,11 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--genre",
         help="a loop's genre (with --category loop): house, techno, hiphop, trap, breakbeat, dnb, electro or any",
+    )
+    p.add_argument(
+        "--note",
+        help="retune a one-shot to this root note: a name (C2, F#1, Bb0; C4 is middle C) or a MIDI number 0-127; "
+        "a sound without a clear pitch is left as it is",
     )
     add_render_options(p)
     p.set_defaults(func=run_generate)

@@ -64,6 +64,10 @@ def register(subparsers) -> None:
     q.add_argument("--seconds", type=float)
     q.add_argument("--loop", action="store_true", default=None)
     q.add_argument("--no-pool", dest="pool", action="store_false", default=None, help="never serve from the pool")
+    q.add_argument("--bpm", type=float, help="a loop at this tempo (with --bars)")
+    q.add_argument("--bars", type=int, help="a loop of this many bars of 4/4 (with --bpm)")
+    q.add_argument("--genre", help="a loop's genre: house, techno, hiphop, trap, breakbeat, dnb, electro or any")
+    q.add_argument("--note", type=_note, help="a one-shot's root note: a name (C2, F#1) or a MIDI number")
     q = ops.add_parser("variate", parents=[jobs], help="variations of a file")
     q.add_argument("source")
     add_source_region(q)
@@ -94,6 +98,11 @@ def add_source_region(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--source-seconds", type=float, metavar="S", help="seconds of the source from there")
     parser.add_argument("--source-reverse", action="store_true", default=None, help="reverse the part")
     parser.add_argument("--source-playrate", type=float, metavar="R", help="play the part at this rate (pitch follows)")
+
+
+def _note(value: str) -> str | int:
+    """A note as the protocol takes it: a MIDI number as an integer, a name as it is."""
+    return int(value) if value.strip().isdigit() else value
 
 
 PATH_FIELDS = ("out_dir", "project_dir", "source", "source_a", "source_b")

@@ -13,6 +13,7 @@ from ddbridge.daemon.outputs import Outputs
 from ddbridge.diffusion.loop_task import tempo_for, tempo_network
 from ddbridge.loops.genres import loop_samples, loop_stem, resolve_genre
 from ddbridge.model.bundle import ModelBundle
+from ddbridge.notes import parse_note
 from ddbridge.protocol.errors import BadAudio, BadRequest
 from ddbridge.protocol.schema import SOURCE_REGION
 
@@ -37,6 +38,7 @@ class Order:
     folder: str  # the project folder files go into (``Samples/Generated/<folder>/``)
     category: str | None  # the requested category as resolved: what files are named and tagged with
     wait: bool
+    note: int | None = None  # the MIDI root note a one-shot is retuned to
     from_pool: bool = False
     listeners: list[tuple[Notify, bool]] = field(default_factory=list)
     in_memory: bool = False  # a ``Core.sound`` request: the result is a ``Sound``, no file is written
@@ -88,6 +90,7 @@ def prepare(r: dict, engine: Engine, output: OutputConfig, outputs: Outputs) -> 
         work = replace(work, sources=sources, positions=tuple(float(p) for p in r.get("positions", [0.5])))
     elif op == "extend":
         work = replace(work, sources=(_source(r["source"], "source"),), seconds=float(r["seconds"]))
+    note = _note(r, loop)
     folder = choice.label or STEMS[op]
     stem = loop_stem(genre, work.tempo) if work.tempo else folder
     normalize = r.get("normalize", "peak")
@@ -106,6 +109,7 @@ def prepare(r: dict, engine: Engine, output: OutputConfig, outputs: Outputs) -> 
         folder=folder,
         category=choice.label,
         wait=bool(r.get("wait", True)),
+        note=note,
         deliver_reply=deliver_reply,
     )
 
@@ -120,6 +124,16 @@ def _genre(r: dict, loop: bool, loops: ModelBundle | None, bundle: ModelBundle) 
     if loops is None:
         raise BadRequest(f"model '{bundle.name}' has no loop network for this request, so it takes no genre")
     return genre
+
+
+def _note(r: dict, loop: bool) -> int | None:
+    """The request's root note as a MIDI number; ``BadRequest`` for a loop, which keeps its length and tempo."""
+    if "note" not in r:
+        return None
+    note = parse_note(r["note"])
+    if loop:
+        raise BadRequest("note is for one-shots: a loop is not retuned (it would lose its length and tempo)")
+    return note
 
 
 def _tempo(r: dict, loop: bool, loops: ModelBundle | None) -> tuple[float, int] | None:

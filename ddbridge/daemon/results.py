@@ -19,6 +19,7 @@ from ddbridge.protocol.errors import DDBridgeError
 from ddbridge.protocol.schema import SOURCE_REGION
 from ddbridge.sound import audio as audio_ops
 from ddbridge.sound import render
+from ddbridge.sound.tuning import tune
 
 HELD_DELIVERIES = 4  # finished ``deliver: "reply"`` jobs whose audio is kept for a resent request
 
@@ -65,7 +66,8 @@ class Results:
                 ready = audio_ops.finish(
                     item, rate, order.sample_rate, normalize=order.normalize, loop=work.loop, frames=frames
                 )
-            metadata = _metadata(order, work, seed, i, ready.shape[0])
+            ready, tuning = _tuned(order, ready)
+            metadata = {**_metadata(order, work, seed, i, ready.shape[0]), **tuning}
             if order.deliver_reply:
                 wav = render.encode_wav(ready, order.sample_rate, bit_depth=order.bit_depth, metadata=metadata)
                 entry = {"name": order.stem, "folder": order.folder, "seed": seed, "metadata": metadata, "wav": wav}
@@ -104,8 +106,17 @@ class Results:
                 raw, rate, order.sample_rate, normalize=order.normalize, loop=work.loop, frames=_frames(order, work)
             )
         seed, rate = work.seeds[0], order.sample_rate
-        metadata = _metadata(order, work, seed, 0, ready.shape[0])
+        ready, tuning = _tuned(order, ready)
+        metadata = {**_metadata(order, work, seed, 0, ready.shape[0]), **tuning}
         return Sound(ready, rate, seed, order.from_pool, order.out_dir, order.stem, order.bit_depth, metadata)
+
+
+def _tuned(order: Order, ready: np.ndarray) -> tuple[np.ndarray, dict]:
+    """``ready`` retuned to the order's note (a pooled sound too, on delivery) and the metadata saying how."""
+    if order.note is None:
+        return ready, {}
+    tuned, tuning = tune(ready, order.sample_rate, order.note)
+    return tuned, tuning.metadata()
 
 
 def _frames(order: Order, work: Work) -> int | None:

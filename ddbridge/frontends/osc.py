@@ -225,9 +225,9 @@ def _request(address: str, spec: dict, args: list) -> dict:
     request: dict = {"id": rid, "op": spec["op"], **spec.get("fields", {})}
     for param, value in zip(params, args[1:], strict=False):
         request[param["name"]] = _coerce(value, param["type"])
-    for name in ("category", "genre"):
+    for name in ("category", "genre", "note"):
         if request.get(name) == "":
-            del request[name]  # an empty category asks for an unconditional sound, an empty genre for any
+            del request[name]  # an empty category asks for an unconditional sound, an empty genre for any, no note
     if "position" in request:
         request["positions"] = [request.pop("position")]
     return request

@@ -23,6 +23,12 @@ OSC_REQUESTS: dict[str, dict] = {
             {"name": "count", "type": "i", "optional": True},
             {"name": "seconds", "type": "f", "optional": True},
             {"name": "seed", "type": "i", "optional": True, "note": "int32, or int64 (h) above 2**31 - 1"},
+            {
+                "name": "note",
+                "type": "s",
+                "optional": True,
+                "note": "a root note: C2, F#1 (or i: MIDI 0-127); '': none",
+            },
         ],
     },
     "/ddbridge/loop": {

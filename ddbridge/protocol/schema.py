@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 
 from ddbridge.categories import NAME_PATTERN
+from ddbridge.notes import NOTE_PATTERN
 
 PROTOCOL_VERSION = 1
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -99,6 +100,11 @@ _TEMPO = {
         "boom-bap or jungle; any: none in particular); only for a model with a loop network.",
     },
 }  # fmt: skip
+_NOTE = {
+    "type": ["string", "integer"], "pattern": NOTE_PATTERN, "minimum": 0, "maximum": 127,
+    "description": "A one-shot's root note: a name (C2, F#1, Bb0; C4 is MIDI 60) or a MIDI note number. The sound's "
+    "pitch is detected and retuned to it; one without a clear pitch is left as it is and its metadata says so.",
+}  # fmt: skip
 _TEMPO_RULES = {
     "dependentRequired": {"bpm": ["bars"], "bars": ["bpm"]},
     "allOf": [_NOT_BOTH_DIRS, {"not": {"required": ["seconds", "bpm"]}}],
@@ -153,6 +159,7 @@ REQUEST_SCHEMAS: dict[str, dict] = {
             "seconds": _SECONDS,
             "loop": {"type": "boolean"},
             **_TEMPO,
+            "note": _NOTE,
             "pool": {"type": "boolean", "description": "false: never serve from the pre-generated pool."},
             **_SAMPLING,
             **_OUTPUT,
@@ -250,6 +257,12 @@ _FILE = {
                 "bars": {"type": "integer", "description": "A loop at a tempo: its bars of 4/4."},
                 "beats": {"type": "integer", "description": "A loop at a tempo: bars * 4."},
                 "genre": {"type": "string", "description": "A loop at a tempo: its genre, any when none was asked."},
+                "note_asked": {"type": "string", "description": "A note was asked: its name (C2)."},
+                "tuned": {"type": "boolean", "description": "A note was asked: whether the sound was retuned."},
+                "tuning": {"type": "string", "description": "A note was asked: what was done, or why not, in words."},
+                "note": {"type": "string", "description": "Tuned: the root note the sound has (also in smpl)."},
+                "midi_note": {"type": "integer", "description": "Tuned: that root note's MIDI number."},
+                "detected_hz": {"type": "number", "description": "Tuned: the pitch found before tuning."},
             },
             "required": ["seed", "model", "sampler", "steps", "category", "op", "sample_rate", "bit_depth"],
         },

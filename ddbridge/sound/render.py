@@ -153,7 +153,7 @@ def _write_temp(out_dir: Path, stem: str, suffix: str, write) -> Path:
 
 def encode_wav(audio, sample_rate: int, *, bit_depth: int = 24, metadata: dict | None = None) -> bytes:
     """``audio`` ``[L, C]`` (or ``[L]``) as the bytes of a WAV file with ``metadata`` in its INFO chunk (a loop at a
-    tempo also gets ``acid`` and ``smpl`` chunks: :mod:`ddbridge.sound.wav_chunks`).
+    tempo also gets ``acid`` and ``smpl`` chunks, a tuned one-shot ``smpl``: :mod:`ddbridge.sound.wav_chunks`).
 
     ``bit_depth`` is 16 or 24 (PCM) or 32 (float). These are the bytes ``write_wav`` publishes.
     """

@@ -38,7 +38,10 @@ def smpl_chunk(sample_rate: int, frames: int, unity_note: int = MIDDLE_C, loop: 
 
 
 def playback_chunks(metadata: dict, sample_rate: int, frames: int) -> bytes:
-    """The chunks ``metadata`` calls for: a loop with a tempo (``bpm``, ``beats``) gets ``acid`` and ``smpl``."""
+    """The chunks ``metadata`` calls for: a loop with a tempo (``bpm``, ``beats``) gets ``acid`` and ``smpl``; a
+    one-shot tuned to a root note (``midi_note``) gets ``smpl`` with that unity note and no loop."""
     if metadata.get("loop") and metadata.get("bpm") and metadata.get("beats"):
         return acid_chunk(metadata["bpm"], int(metadata["beats"])) + smpl_chunk(sample_rate, frames)
+    if metadata.get("midi_note") is not None and not metadata.get("loop"):
+        return smpl_chunk(sample_rate, frames, unity_note=int(metadata["midi_note"]), loop=False)
     return b""

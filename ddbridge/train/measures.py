@@ -9,18 +9,12 @@ from collections.abc import Sequence
 import numpy as np
 from scipy import fft
 
+from ddbridge.sound.pitch import mono
+
 FLOOR_DB = -200.0  # what digital silence reads as (finite, so that reports stay valid JSON)
 TAIL_WINDOW_S = (0.1, 0.05)  # the tail is the stretch from 100 ms to 50 ms before the end
 HIGH_BAND_HZ = 8000.0
-PITCH_WINDOW_S = (0.05, 0.35)  # periodicity is read 50 to 350 ms after the onset
-PITCH_RANGE_HZ = (30.0, 1000.0)
-ONSET_DB = -20.0  # the onset is the first sample this close to the peak
 MAX_LAG_S = 0.05  # cross-correlations allow one hit to start up to 50 ms before or after the other
-
-
-def _mono(audio: np.ndarray) -> np.ndarray:
-    x = np.asarray(audio, dtype=np.float64)
-    return x.mean(axis=0) if x.ndim == 2 else x
 
 
 def _db(ratio: float) -> float:
@@ -30,7 +24,7 @@ def _db(ratio: float) -> float:
 def tail_db(audio: np.ndarray, sample_rate: int, ignore_offset: bool = False) -> float:
     """RMS level of the tail (see ``TAIL_WINDOW_S``) relative to the peak sample, in dB; with
     ``ignore_offset``, of the tail less its own mean, so that a constant offset does not count."""
-    x = _mono(audio)
+    x = mono(audio)
     peak = float(np.abs(x).max(initial=0.0))
     start, stop = (len(x) - int(round(s * sample_rate)) for s in TAIL_WINDOW_S)
     tail = x[max(0, start) : max(1, stop)]
@@ -41,7 +35,7 @@ def tail_db(audio: np.ndarray, sample_rate: int, ignore_offset: bool = False) ->
 
 def high_band_share(audio: np.ndarray, sample_rate: int, cutoff_hz: float = HIGH_BAND_HZ) -> float:
     """Share of the hit's energy above ``cutoff_hz`` (0..1)."""
-    x = _mono(audio)
+    x = mono(audio)
     power = np.abs(np.fft.rfft(x)) ** 2
     total = power.sum()
     freqs = np.fft.rfftfreq(len(x), 1 / sample_rate)
@@ -50,49 +44,10 @@ def high_band_share(audio: np.ndarray, sample_rate: int, cutoff_hz: float = HIGH
 
 def spectral_centroid(audio: np.ndarray, sample_rate: int) -> float:
     """Energy-weighted mean frequency of the whole hit, in Hz."""
-    x = _mono(audio)
+    x = mono(audio)
     power = np.abs(np.fft.rfft(x)) ** 2
     total = power.sum()
     return float((np.fft.rfftfreq(len(x), 1 / sample_rate) * power).sum() / total) if total > 0 else 0.0
-
-
-def onset(audio: np.ndarray) -> int:
-    """Index of the first sample within ``ONSET_DB`` of the peak (0 for silence)."""
-    x = np.abs(_mono(audio))
-    peak = float(x.max(initial=0.0))
-    return int(np.argmax(x >= peak * 10 ** (ONSET_DB / 20))) if peak > 0 else 0
-
-
-def periodicity(
-    audio: np.ndarray,
-    sample_rate: int,
-    window_s: tuple[float, float] = PITCH_WINDOW_S,
-    range_hz: tuple[float, float] = PITCH_RANGE_HZ,
-) -> float:
-    """The peak of the normalised autocorrelation of the stretch ``window_s`` after the onset, over the
-    periods of ``range_hz``, past its first zero crossing (so that low-passed noise, which correlates
-    with itself at short lags, does not count): about 1 for a steady or decaying tone, under 0.5 for
-    noise, 0 for silence. Each lag is normalised by the energies of the two stretches it compares, so a
-    decay does not lower it."""
-    x = _mono(audio)
-    start = onset(x)
-    seg = x[start + int(window_s[0] * sample_rate) : start + int(window_s[1] * sample_rate)]
-    seg = seg - seg.mean() if len(seg) else seg
-    n = len(seg)
-    lo, hi = int(np.ceil(sample_rate / range_hz[1])), min(int(sample_rate / range_hz[0]), n // 2)
-    if hi <= lo or not np.any(seg):
-        return 0.0
-    spectrum = fft.rfft(seg, fft.next_fast_len(2 * n))
-    ac = fft.irfft(np.abs(spectrum) ** 2)[: hi + 1]
-    energy = np.concatenate([[0.0], np.cumsum(seg**2)])
-    lags = np.arange(hi + 1)
-    head, tail = energy[n - lags], energy[n] - energy[lags]  # energies of seg[:n - lag] and seg[lag:]
-    r = ac / np.sqrt(np.maximum(head * tail, 1e-30))
-    negative = np.nonzero(r[1:] < 0)[0]
-    if not len(negative):
-        return 0.0
-    first = max(lo, int(negative[0]) + 1)
-    return float(np.clip(r[first : hi + 1].max(), 0.0, 1.0)) if first <= hi else 0.0
 
 
 def cross_correlations(
@@ -110,7 +65,7 @@ def cross_correlations(
     def spectra(hits: Sequence[np.ndarray]) -> np.ndarray:
         x = np.zeros((len(hits), length))
         for row, h in zip(x, hits, strict=True):
-            row[: len(h)] = _mono(h)
+            row[: len(h)] = mono(h)
         x -= x.mean(axis=1, keepdims=True)
         norms = np.linalg.norm(x, axis=1, keepdims=True)
         x = np.divide(x, norms, out=np.zeros_like(x), where=norms > 0)

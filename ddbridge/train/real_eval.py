@@ -11,7 +11,7 @@ are compared with those of an untrained network of the same shape; tail level, e
 How long hits ring (median time from the peak to -20 and -40 dB), how much they vary from seed to
 seed (the spread of the judge's standardised features against the real kits' spread), near-duplicates
 among seeds, copies of training hits (with ``training``) and, for pitched categories, how clearly a
-note has a pitch (``measures.periodicity``) are compared with the real hits' too, as targets.
+note has a pitch (``sound.pitch.periodicity``) are compared with the real hits' too, as targets.
 
 ``split`` scores against one split of the reference's manifest (``valid``: the permissive set's
 validation kits, which choose samplers, guidance and checkpoints); the judge is still fitted and
@@ -28,6 +28,7 @@ import numpy as np
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.sound.audio import finish as finish_audio
+from ddbridge.sound.pitch import periodicity
 from ddbridge.train.evaluate import ALL, Scores, generated_hits, mean_scores, untrained_like
 from ddbridge.train.features import decay_times, feature_matrix, frechet_distance, judge_features, mmd_rbf
 from ddbridge.train.judge import HeldOut, fit_judge, held_out_accuracy
@@ -35,7 +36,6 @@ from ddbridge.train.measures import (
     cross_correlations,
     duplicate_share,
     high_band_share,
-    periodicity,
     spectral_centroid,
     tail_db,
 )

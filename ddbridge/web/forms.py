@@ -57,6 +57,8 @@ def regenerate_request(path: Path, meta: dict) -> dict:
         request.update(source_a=sources[0], source_b=sources[1], positions=[meta.get("position", 0.5)])
     elif op == "extend":
         request.update(source=meta.get("source"), seconds=meta.get("extend_seconds"))
+    if op == "generate" and meta.get("note_asked"):
+        request["note"] = meta["note_asked"]  # retuned (or not) the same way again
     missing = [k for k in NEEDED if k in request and not request[k]]
     if missing:
         raise BadRequest(f"'{path.name}' cannot be regenerated: its metadata lacks {', '.join(missing)}")

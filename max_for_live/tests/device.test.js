@@ -99,7 +99,11 @@ test("Generate snare into a chosen Drum Rack pad", needsDaemon, async (t) => {
   assert.equal(where, "live_set tracks 0 devices 0 chains 1 devices 0"); // pad D1's chain, by its canonical path
   assert.equal(name, "replace_sample");
   assert.equal(path.dirname(args[0]), generated(daemon.projectDir, "snare"));
-  assert.equal(status, `Loaded ${path.basename(args[0])} into pad D1`);
+  // Tuned to its pad's note (MIDI 38: D1 in Live, D2 in ddbridge's names); the status says what was done.
+  const sidecar = JSON.parse(fs.readFileSync(args[0].replace(/\.wav$/, ".json"), "utf8"));
+  assert.equal(sidecar.note_asked, "D2");
+  const said = sidecar.tuned ? "tuned to D1" : `not tuned: ${sidecar.tuning.split(": ").slice(1).join(": ")}`;
+  assert.equal(status, `Loaded ${path.basename(args[0])} into pad D1 · ${said}`);
   readWav(args[0]);
 });
 

@@ -181,15 +181,41 @@ function placers.insert(data, files, seconds)
   notify(string.format("inserted %s (%.1f s)", files[1].path, seconds))
 end
 
---- Generate one sound (category asked) and load it into the first ReaSamplOmatic5000 on the
--- selected track, adding one when the track has none.
+-- Ask for the category and a root note (the last answers, else kick and none); nil when cancelled or
+-- not a category. The note goes to the daemon as typed (a MIDI number as a number): it checks it.
+local function ask_category_and_note()
+  local last = reaper.GetExtState(client.SECTION, "sampler")
+  local default = last ~= "" and last or "kick,"
+  local ok, answer = reaper.GetUserInputs("ddbridge: generate into ReaSamplOmatic5000", 2,
+    "Category (e.g. kick):,Root note (e.g. C2 or 36; empty: none):,extrawidth=100", default)
+  if not ok then return nil end
+  local category, note = answer:match("^([^,]*),?(.*)$")
+  category, note = category:match("^%s*(.-)%s*$"), note:match("^%s*(.-)%s*$")
+  if not category:match(CATEGORY_PATTERN) then
+    return alert(string.format("'%s' is not a category name (letters, digits, '-' and '_').", category))
+  end
+  client.set_setting("sampler", category .. "," .. note)
+  if note == "" then return category, nil end
+  return category, tonumber(note) and math.tointeger(tonumber(note)) or note
+end
+
+-- ", tuned from 98.0 Hz to C2 (+45 cents)" or ", not tuned to C2: no clear pitch (...)": what the daemon did
+-- with the asked root note (its metadata's tuning); "" when none was asked.
+local function tuning_of(metadata)
+  if type(metadata) ~= "table" or type(metadata.tuning) ~= "string" then return "" end
+  return ", " .. metadata.tuning
+end
+
+--- Generate one sound (category and root note asked) and load it into the first ReaSamplOmatic5000
+-- on the selected track, adding one when the track has none. A sound tuned to its root note carries
+-- it (smpl chunk), so the sampler plays it at that key.
 function actions.generate_into_sampler()
   begin()
   local track = selected_track()
   if not track then return end
-  local category = ask_category()
+  local category, note = ask_category_and_note()
   if not category then return end
-  local request = job_request("generate", { category = category })
+  local request = job_request("generate", { category = category, note = note })
   if not request then return end
   local label = "generating " .. category .. " for ReaSamplOmatic5000"
   run_job(label, request, "sampler", { track = reaper.GetTrackGUID(track), category = category })
@@ -208,7 +234,7 @@ function placers.sampler(data, files, seconds)
   if not loaded then
     return alert("Could not load the new sound into ReaSamplOmatic5000. The file is:\n\n" .. files[1].path)
   end
-  notify(string.format("loaded %s into ReaSamplOmatic5000 (%.1f s)", files[1].path, seconds))
+  notify(string.format("loaded %s into ReaSamplOmatic5000 (%.1f s)%s", files[1].path, seconds, tuning_of(files[1].metadata)))
 end
 
 -- Generate loop at project tempo ------------------------------------------------------------

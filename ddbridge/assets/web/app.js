@@ -177,6 +177,12 @@ function number(id) {
   return value === "" ? undefined : Number(value);
 }
 
+/** The Note field: a MIDI number as a number, a name as typed (the daemon checks it), blank as undefined. */
+function noteField() {
+  const text = $("#f-note").value.trim();
+  return /^\d+$/.test(text) ? Number(text) : text || undefined;
+}
+
 function jobForm() {
   const op = state.op;
   const form = {op};
@@ -187,7 +193,7 @@ function jobForm() {
   if (op === "variate" && loop) form.loop = true;
   if (op === "generate" && loop) Object.assign(form, {loop: true, bpm: number("#f-bpm"), bars: number("#f-bars")});
   if (op === "generate" && loop && modelLoops()) Object.assign(form, {category: "loop", genre: $("#f-genre").value});
-  if (op === "generate" && !loop) form.seconds = number("#f-seconds");
+  if (op === "generate" && !loop) Object.assign(form, {seconds: number("#f-seconds"), note: noteField()});
   if (op === "variate") form.strength = Number($("#f-strength").value);
   if (op === "variate" || op === "extend") form.source = sourcePath("source");
   if (op === "extend") form.seconds = number("#f-extend");
