@@ -835,6 +835,7 @@ var require_device = __commonJS({
     var { Unloadable, noteName, loadSample, loadLoopClip, currentSample, songTiming, capabilities } = require_targets();
     var { nativePath, isFolder, isFile } = require_paths();
     var CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
+    var PITCHED = /* @__PURE__ */ new Set(["bass"]);
     var TARGETS = ["simpler", "pad", "folder"];
     var UNITS = ["seconds", "bars"];
     var LOOP_BARS = [1, 2, 4];
@@ -1049,7 +1050,7 @@ var require_device = __commonJS({
           if (seconds) request.seconds = seconds;
           if (category === "loop") request.loop = true;
           const target = this.targetSpec();
-          if (target && target.kind === "pad" && category !== "loop") request.note = target.note;
+          if (target && target.kind === "pad" && PITCHED.has(category)) request.note = target.note;
           await this.place(await this.run(request, `Generating ${plural(count, category)}`));
         });
       }

@@ -27,6 +27,7 @@ const { Unloadable, noteName, loadSample, loadLoopClip, currentSample, songTimin
 const { nativePath, isFolder, isFile } = require("./paths");
 
 const CATEGORIES = ["kick", "snare", "hat", "clap", "perc", "bass", "loop"];
+const PITCHED = new Set(["bass"]); // tuned to the pad's note; a drum's pad note is only where it sits
 const TARGETS = ["simpler", "pad", "folder"];
 const UNITS = ["seconds", "bars"];
 // "Generate loop": bars of 4/4 and genres as a loop network offers them (its `models` entry's `loops`)
@@ -277,7 +278,7 @@ class Device {
       if (seconds) request.seconds = seconds;
       if (category === "loop") request.loop = true;
       const target = this.targetSpec();
-      if (target && target.kind === "pad" && category !== "loop") request.note = target.note; // tuned to its pad
+      if (target && target.kind === "pad" && PITCHED.has(category)) request.note = target.note; // in key on its pad
       await this.place(await this.run(request, `Generating ${plural(count, category)}`));
     });
   }

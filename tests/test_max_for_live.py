@@ -60,8 +60,8 @@ def _curve(daemon: DaemonProcess, folder: Path) -> dict:
 def test_max_for_live_device(tmp_path_factory):
     node = _node()
     root = tmp_path_factory.mktemp("m4l")
-    # the vectors and "Generate loop" ask for loops: a model with a loop network
-    model = build_tiny_model(tmp_path_factory.mktemp("model"), loops=True)
+    # the vectors and "Generate loop" ask for loops (a model with a loop network), a bass on a pad for its note
+    model = build_tiny_model(tmp_path_factory.mktemp("model"), (*CATEGORIES, "bass"), loops=True)
     daemon = DaemonProcess(model, root, pool_size=0)
     remote = _curve(daemon, tmp_path_factory.mktemp("keys"))
     plain = DaemonProcess(

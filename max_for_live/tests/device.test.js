@@ -13,6 +13,7 @@ const { DeviceProcess } = require("./harness");
 const { FakeLiveSet, simpler, drumRack, thisDevice } = require("./fake_live");
 const { readWav } = require("./wav");
 const { daemon, needsDaemon } = require("./env");
+const { CATEGORIES } = require("../device");
 
 const generated = (project, category) => path.join(project, "Samples", "Generated", category);
 const sidecar = (file) => JSON.parse(fs.readFileSync(file.replace(/\.wav$/, ".json"), "utf8"));
@@ -99,6 +100,19 @@ test("Generate snare into a chosen Drum Rack pad", needsDaemon, async (t) => {
   assert.equal(where, "live_set tracks 0 devices 0 chains 1 devices 0"); // pad D1's chain, by its canonical path
   assert.equal(name, "replace_sample");
   assert.equal(path.dirname(args[0]), generated(daemon.projectDir, "snare"));
+  // A drum keeps its pitch: its pad note only says where it sits.
+  const sidecar = JSON.parse(fs.readFileSync(args[0].replace(/\.wav$/, ".json"), "utf8"));
+  assert.equal(sidecar.note_asked, undefined);
+  assert.equal(status, `Loaded ${path.basename(args[0])} into pad D1`);
+  readWav(args[0]);
+});
+
+test("Generate bass into a Drum Rack pad asks for the pad's note", needsDaemon, async (t) => {
+  const live = liveSet([drumRack({ 36: [simpler()], 38: [simpler()] })]);
+  const bass = CATEGORIES.indexOf("bass");
+  const device = await startDevice(t, live, { folder: daemon.projectDir, category: bass, target: 1, pad: 38 });
+  const status = await press(device, "generate", /^Loaded /);
+  const [{ args }] = live.calls;
   // Tuned to its pad's note (MIDI 38: D1 in Live, D2 in ddbridge's names); the status says what was done.
   const sidecar = JSON.parse(fs.readFileSync(args[0].replace(/\.wav$/, ".json"), "utf8"));
   assert.equal(sidecar.note_asked, "D2");
