@@ -21,7 +21,6 @@ toms, 22 of 177 basses, 20 of 168 plucks and 11 of 84 percussion hits of the ful
 
 from __future__ import annotations
 
-import shutil
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -30,9 +29,16 @@ from pathlib import Path
 from ddbridge.dataset import files, hydrogen, soundfont
 from ddbridge.dataset.dedupe import Deduper
 from ddbridge.dataset.hits import Hit, Job, prepare
-from ddbridge.dataset.output import EVAL_ONLY, MANIFEST, NOTICE, eval_only_text, notice_text, write_hit, write_manifest
+from ddbridge.dataset.output import (
+    EVAL_ONLY,
+    NOTICE,
+    building_into,
+    eval_only_text,
+    notice_text,
+    write_hit,
+    write_manifest,
+)
 from ddbridge.dataset.sources import Source, locate
-from ddbridge.protocol.errors import PathRefused
 
 _JOBS = {"soundfont": soundfont.jobs, "folder": files.jobs, "hydrogen": hydrogen.jobs}
 VALID_KITS = frozenset({"tr-808", "808-tom", "acoustic-bass", "harp"})  # in any permissive source
@@ -72,14 +78,6 @@ def plan(sources: list[Source]) -> list[tuple[Source, Job]]:
     return out
 
 
-def check_target(out: Path) -> None:
-    """Refuse a file, or a non-empty folder that is not an earlier data build (which is replaced)."""
-    if out.exists() and not out.is_dir():
-        raise PathRefused(f"output folder '{out}' is a file")
-    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
-        raise PathRefused(f"output folder '{out}' is not empty and holds no earlier data build ({MANIFEST})")
-
-
 def build(
     out: Path,
     sources: list[Source],
@@ -89,12 +87,8 @@ def build(
 ) -> Report:
     """Write the set built from ``sources`` to ``out``; ``progress(done, total, label)`` after each job."""
     out = Path(out).expanduser().resolve()
-    check_target(out)
-    jobs = plan(sources)
-    partial = out.parent / f".{out.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
-    try:
+    with building_into(out) as partial:
+        jobs = plan(sources)
         report, rows = Report(out), []
         dedupe, names = Deduper(), set()
         for i, (source, (label, run)) in enumerate(jobs):
@@ -120,14 +114,8 @@ def build(
                 report.sources[hit.source] += 1
             if progress:
                 progress(i + 1, len(jobs), label)
-        write_manifest(partial, rows)
+        write_manifest(partial, sorted(rows, key=lambda r: r["path"]))
         (partial / NOTICE).write_text(notice_text(sources, rows, heldout), encoding="utf-8")
         if heldout:
             (partial / EVAL_ONLY).write_text(eval_only_text(sources), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        partial.rename(out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return report

@@ -12,8 +12,6 @@ to a hidden sibling folder and moved into place when complete.
 
 from __future__ import annotations
 
-import csv
-import shutil
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -23,12 +21,11 @@ import numpy as np
 
 from ddbridge.dataset import files, loop_breaks, loop_kits, loop_midi
 from ddbridge.dataset.hits import prepare
-from ddbridge.dataset.output import MANIFEST, NOTICE
+from ddbridge.dataset.output import NOTICE, building_into, write_manifest
 from ddbridge.dataset.soundfont import fluidsynth
 from ddbridge.dataset.sources import SOURCES, Source, locate
 from ddbridge.loops.genres import ANY, BPM_RANGE, GENRES, USUAL_BPM, loop_samples
 from ddbridge.loops.patterns import pattern
-from ddbridge.protocol.errors import PathRefused
 
 SAMPLE_RATE = 44100
 PEAK = 10 ** (-1.0 / 20)
@@ -237,13 +234,8 @@ def build(out: Path, plan: Plan | None = None, progress: Progress | None = None)
     """Write the loop set to ``out`` (a new or empty folder, or an earlier loop build to replace)."""
     plan = plan or Plan()
     out = Path(out).expanduser().resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
-        raise PathRefused(f"output folder '{out}' is not empty and holds no earlier data build ({MANIFEST})")
-    partial = out.parent / f".{out.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
     report, rows = LoopReport(out), []
-    try:
+    with building_into(out) as partial:
         for i, loop in enumerate(_stream(plan, progress or (lambda *_: None))):
             if loop.audio.size != loop_samples(loop.bpm, loop.bars, SAMPLE_RATE) or not np.any(loop.audio):
                 continue
@@ -251,16 +243,7 @@ def build(out: Path, plan: Plan | None = None, progress: Progress | None = None)
             report.genres[loop.genre or ANY] += 1
             report.sources[loop.source] += 1
             report.splits[loop.split] += 1
-        with (partial / MANIFEST).open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_manifest(partial, rows, COLUMNS)
         used = [SOURCES[n] for n in (*plan.soundfonts, "sonicpi")]
         (partial / NOTICE).write_text(notice(used, rows), encoding="utf-8")
-        if out.exists():
-            shutil.rmtree(out)
-        partial.rename(out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return report

@@ -25,11 +25,11 @@ from ddbridge.dataset import loop_kits
 from ddbridge.dataset.build import build as build_hits
 from ddbridge.dataset.loop_breaks import split_bars
 from ddbridge.dataset.loop_build import COLUMNS, PEAK, LoopReport
-from ddbridge.dataset.output import EVAL_ONLY, MANIFEST, NOTICE
+from ddbridge.dataset.output import EVAL_ONLY, MANIFEST, NOTICE, building_into, write_manifest
 from ddbridge.dataset.sources import SOURCES, select
 from ddbridge.loops.genres import GENRES, USUAL_BPM, loop_samples
 from ddbridge.loops.patterns import pattern
-from ddbridge.protocol.errors import BadRequest, DDBridgeError, PathRefused
+from ddbridge.protocol.errors import BadRequest, DDBridgeError
 from ddbridge.sound.audio import load_audio, resample, to_mono
 
 SAMPLE_RATE = 44100
@@ -89,13 +89,8 @@ def build_heldout(out: Path, hits: Path | None = None, seed: int = 0, songs: Pat
     """Write the evaluation-only loop set to ``out``: the Hydrogen songs in ``songs`` and the grammar on the kits of
     ``hits``, a held-out one-shot set (built when None)."""
     out = Path(out).expanduser().resolve()
-    if out.exists() and (not out.is_dir() or (any(out.iterdir()) and not (out / MANIFEST).is_file())):
-        raise PathRefused(f"output folder '{out}' is not empty and holds no earlier data build ({MANIFEST})")
-    partial = out.parent / f".{out.name}.partial"
-    shutil.rmtree(partial, ignore_errors=True)
-    partial.mkdir(parents=True)
     report, rows = LoopReport(out), []
-    try:
+    with building_into(out) as partial:
         if hits is None:
             hits = partial / ".hits"
             build_hits(hits, select(None, heldout=True), heldout=True)
@@ -114,22 +109,13 @@ def build_heldout(out: Path, hits: Path | None = None, seed: int = 0, songs: Pat
                     licence = "copyleft kit (see the held-out one-shot set's manifest)"
                     rows.append(_write(partial, genre, bpm, 1, kit_name, f"{genre} pattern", licence, audio, report))
         shutil.rmtree(partial / ".hits", ignore_errors=True)
-        with (partial / MANIFEST).open("w", newline="", encoding="utf-8") as f:
-            writer = csv.DictWriter(f, fieldnames=COLUMNS)
-            writer.writeheader()
-            writer.writerows(rows)
+        write_manifest(partial, rows, COLUMNS)
         (partial / NOTICE).write_text(_notice(), encoding="utf-8")
         (partial / EVAL_ONLY).write_text(
             "EVAL ONLY: held-out loops from copyleft material (Hydrogen's demo songs and kits, AVL drum kits).\n"
             "Never train weights that ship on it; `ddbridge train` refuses this folder.\n",
             encoding="utf-8",
         )
-        if out.exists():
-            shutil.rmtree(out)
-        partial.rename(out)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        raise
     return report
 
 

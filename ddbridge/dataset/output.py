@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import csv
+import shutil
 from collections import Counter
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 
 from ddbridge.dataset.hits import SAMPLE_RATE, Hit
 from ddbridge.dataset.sources import Source
+from ddbridge.protocol.errors import PathRefused
 
 MANIFEST = "manifest.csv"
 NOTICE = "NOTICE"
@@ -36,12 +40,39 @@ def write_hit(root: Path, hit: Hit, split: str = "train") -> dict[str, str]:
     return dict(zip(COLUMNS, values, strict=True))
 
 
-def write_manifest(root: Path, rows: list[dict[str, str]]) -> Path:
+def _check_target(out: Path) -> None:
+    """Refuse a file, or a non-empty folder that is not an earlier data build (which is replaced)."""
+    if out.exists() and not out.is_dir():
+        raise PathRefused(f"output folder '{out}' is a file")
+    if out.is_dir() and any(out.iterdir()) and not (out / MANIFEST).is_file():
+        raise PathRefused(f"output folder '{out}' is not empty and holds no earlier data build ({MANIFEST})")
+
+
+@contextmanager
+def building_into(out: Path) -> Iterator[Path]:
+    """A fresh hidden ``.<name>.partial`` folder beside ``out`` to build a set in: when the block ends it
+    replaces ``out`` in one rename; when it fails it is removed and ``out`` stays as it was."""
+    _check_target(out)
+    partial = out.parent / f".{out.name}.partial"
+    shutil.rmtree(partial, ignore_errors=True)
+    partial.mkdir(parents=True)
+    try:
+        yield partial
+        if out.exists():
+            shutil.rmtree(out)
+        partial.rename(out)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        raise
+
+
+def write_manifest(root: Path, rows: Sequence[dict], columns: Sequence[str] = COLUMNS) -> Path:
+    """``root/manifest.csv``: ``rows`` in their order, under ``columns``."""
     path = root / MANIFEST
     with path.open("w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
+        writer = csv.DictWriter(f, fieldnames=list(columns))
         writer.writeheader()
-        writer.writerows(sorted(rows, key=lambda r: r["path"]))
+        writer.writerows(rows)
     return path
 
 
