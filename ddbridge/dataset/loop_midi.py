@@ -7,17 +7,14 @@ it starts with the tails of the first and its own tails run on into the third, s
 
 from __future__ import annotations
 
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from ddbridge.dataset.soundfont import GAIN, fluidsynth
+from ddbridge.dataset.soundfont import play
 from ddbridge.loops.genres import loop_samples
 from ddbridge.loops.patterns import Pattern
-from ddbridge.protocol.errors import DDBridgeError
 
 SAMPLE_RATE = 44100
 TICKS_PER_SECOND = 19200  # MIDI ticks (one beat per second): a tick is 2.3 samples
@@ -67,8 +64,9 @@ def note_times(take: Take) -> list[tuple[float, int, int]]:
     return out
 
 
-def _midi(path: Path, takes: list[Take]) -> list[float]:
-    """Write the MIDI file for ``takes``; returns each take's start (s)."""
+def _song(takes: list[Take]) -> tuple[list[tuple[float, object]], list[float]]:
+    """The MIDI events (seconds, message; in time order) playing ``takes`` one after another, and each take's
+    start (s)."""
     import mido
 
     events: list[tuple[float, int, mido.Message]] = []  # (time, order, message): program changes first
@@ -88,32 +86,13 @@ def _midi(path: Path, takes: list[Take]) -> list[float]:
         end = now + REPEATS * loop + GAP - 0.4
         events.append((end, 1, mido.Message("control_change", channel=9, control=120, value=0)))
         now += take.seconds
-    track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=1_000_000, time=0)])
-    tick_now = 0
-    for t, _, msg in sorted(events, key=lambda e: (e[0], e[1])):
-        tick = round(t * TICKS_PER_SECOND)
-        track.append(msg.copy(time=tick - tick_now))
-        tick_now = tick
-    track.append(mido.MetaMessage("end_of_track", time=TICKS_PER_SECOND))
-    song = mido.MidiFile(ticks_per_beat=TICKS_PER_SECOND)
-    song.tracks.append(track)
-    song.save(str(path))
-    return starts
+    return [(t, msg) for t, _, msg in sorted(events, key=lambda e: (e[0], e[1]))], starts
 
 
 def render(sf2: Path, takes: list[Take]) -> list[np.ndarray]:
     """One fluidsynth run: each take's loop, mono float32 of exactly ``take.samples`` samples."""
-    import soundfile as sf
-
-    with tempfile.TemporaryDirectory(prefix="ddbridge-loops-") as tmp:
-        song, out = Path(tmp) / "song.mid", Path(tmp) / "out.wav"
-        starts = _midi(song, takes)
-        cmd = [fluidsynth(), "-ni", "-q", "-R", "0", "-C", "0", "-g", str(GAIN), "-r", str(SAMPLE_RATE)]
-        cmd += ["-O", "float", "-T", "wav", "-F", str(out), str(sf2), str(song)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=3600)
-        if done.returncode != 0 or not out.is_file():
-            raise DDBridgeError(f"fluidsynth failed on {sf2.name}: {done.stderr.strip()}")
-        audio = sf.read(str(out), dtype="float32", always_2d=True)[0].mean(axis=1)
+    events, starts = _song(takes)
+    audio = play(sf2, events, TICKS_PER_SECOND, tail_s=1.0, timeout=3600).mean(axis=1)
     loops = []
     for take, start in zip(takes, starts, strict=True):
         first = round(start * SAMPLE_RATE) + take.samples

@@ -58,8 +58,9 @@ class Part:
     melodic: bool
 
 
-def _midi(path: Path, parts: list[Part]) -> list[float]:
-    """Write a MIDI file playing every part's notes one after another; returns each note's start (s)."""
+def _song(parts: list[Part]) -> tuple[list[tuple[float, object]], list[float]]:
+    """The MIDI events (seconds, message; in time order) playing every part's notes one after another, and
+    each note's start (s)."""
     import mido
 
     events: list[tuple[float, mido.Message]] = []
@@ -77,35 +78,44 @@ def _midi(path: Path, parts: list[Part]) -> list[float]:
             events.append((start, mido.Message("note_on", channel=channel, note=key, velocity=velocity)))
             events.append((start + part.hold, mido.Message("note_off", channel=channel, note=key, velocity=0)))
             events.append((start + PERIOD - 0.2, mido.Message("control_change", channel=channel, control=120, value=0)))
+    return sorted(events, key=lambda e: e[0]), starts
+
+
+def play(
+    sf2: Path, events: list[tuple[float, object]], ticks_per_second: int, tail_s: float, timeout: float
+) -> np.ndarray:
+    """One fluidsynth run of ``sf2`` (reverb and chorus off) playing ``events`` (seconds, mido message; in time
+    order) as a one-track MIDI file at 60 BPM that ends ``tail_s`` after the last: float32 ``[L, C]`` frames."""
+    import mido
+    import soundfile as sf
+
     track = mido.MidiTrack([mido.MetaMessage("set_tempo", tempo=1_000_000, time=0)])
     now = 0
-    for t, msg in sorted(events, key=lambda e: e[0]):
-        tick = round(t * TICKS_PER_SECOND)
+    for t, msg in events:
+        tick = round(t * ticks_per_second)
         track.append(msg.copy(time=tick - now))
         now = tick
-    track.append(mido.MetaMessage("end_of_track", time=round(0.5 * TICKS_PER_SECOND)))
-    song = mido.MidiFile(ticks_per_beat=TICKS_PER_SECOND)
+    track.append(mido.MetaMessage("end_of_track", time=round(tail_s * ticks_per_second)))
+    song = mido.MidiFile(ticks_per_beat=ticks_per_second)
     song.tracks.append(track)
-    song.save(str(path))
-    return starts
+    with tempfile.TemporaryDirectory(prefix="ddbridge-sf2-") as tmp:
+        path, out = Path(tmp) / "song.mid", Path(tmp) / "out.wav"
+        song.save(str(path))
+        cmd = [fluidsynth(), "-ni", "-q", "-R", "0", "-C", "0", "-g", str(GAIN), "-r", str(SAMPLE_RATE)]
+        cmd += ["-O", "float", "-T", "wav", "-F", str(out), str(sf2), str(path)]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0 or not out.is_file():
+            raise DDBridgeError(f"fluidsynth failed on {sf2.name}: {done.stderr.strip()}")
+        return sf.read(str(out), dtype="float32", always_2d=True)[0]
 
 
 def render(sf2: Path, parts: list[Part]) -> list[np.ndarray]:
     """One fluidsynth run of ``parts``: a mono window per note, in order, each starting just before its note."""
-    import soundfile as sf
-
-    with tempfile.TemporaryDirectory(prefix="ddbridge-sf2-") as tmp:
-        song, out = Path(tmp) / "song.mid", Path(tmp) / "out.wav"
-        starts = _midi(song, parts)
-        cmd = [fluidsynth(), "-ni", "-q", "-R", "0", "-C", "0", "-g", str(GAIN), "-r", str(SAMPLE_RATE)]
-        cmd += ["-O", "float", "-T", "wav", "-F", str(out), str(sf2), str(song)]
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=1800)
-        if done.returncode != 0 or not out.is_file():
-            raise DDBridgeError(f"fluidsynth failed on {sf2.name}: {done.stderr.strip()}")
-        frames = sf.read(str(out), dtype="float32", always_2d=True)[0]  # [L, C]
-        audio = frames[:, 0].astype(np.float64)
-        for c in range(1, frames.shape[1]):
-            audio += frames[:, c]
+    events, starts = _song(parts)
+    frames = play(sf2, events, TICKS_PER_SECOND, tail_s=0.5, timeout=1800)
+    audio = frames[:, 0].astype(np.float64)
+    for c in range(1, frames.shape[1]):
+        audio += frames[:, c]
     before, length = int(0.01 * SAMPLE_RATE), int((PERIOD - 0.25) * SAMPLE_RATE)
     return [audio[int(s * SAMPLE_RATE) - before : int(s * SAMPLE_RATE) - before + length] for s in starts]
 
