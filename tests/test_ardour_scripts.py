@@ -31,6 +31,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 from daemon_helpers import SAMPLE_RATE, SAMPLE_SIZE, DaemonProcess, build_tiny_model, free_port
+from riff_reader import riff_chunks
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "ardour_scripts"
@@ -491,18 +492,6 @@ def loop_run(
         song=lua_string(str(session_dir(home, name))), playhead=PLAYHEAD, bpm=bpm, answers=answers, params=params
     )
     return run_lua(home, config, body)
-
-
-def riff_chunks(path: Path) -> dict[bytes, bytes]:
-    """The top-level chunks of a WAV, read from its RIFF layout: {id: body}."""
-    data = path.read_bytes()
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
-    pos, chunks = 12, {}
-    while pos + 8 <= len(data):
-        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        chunks[cid] = data[pos + 8 : pos + 8 + size]
-        pos += 8 + size + (size & 1)
-    return chunks
 
 
 def assert_loop_file(path: Path, folder: Path, *, bpm: float, bars: int, genre: str) -> None:

@@ -16,6 +16,7 @@ from daemon_helpers import SAMPLE_RATE, DaemonProcess, build_tiny_model, vector_
 from protocol_vectors import run as run_vectors
 from pythonosc.osc_message import OscMessage
 from pythonosc.osc_message_builder import OscMessageBuilder
+from riff_reader import riff_chunks
 
 from ddbridge.frontends.osc import DROP_NOTE_INTERVAL_S
 from ddbridge.protocol.schema import ERROR_REPLY, reply_schema
@@ -142,19 +143,6 @@ def test_generate_takes_a_root_note_after_the_seed(osc):
     assert msgs[0][0] == "/ddbridge/error" and msgs[0][1][1] == "bad_request" and "note" in msgs[0][1][2]
 
 
-def _chunks(path: str) -> dict[bytes, bytes]:
-    """The top-level RIFF chunks of a WAV file, read from the layout (id, u32 size, payload, pad byte)."""
-    data = Path(path).read_bytes()
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE" and struct.unpack("<I", data[4:8])[0] == len(data) - 8
-    chunks, pos = {}, 12
-    while pos + 8 <= len(data):
-        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        chunks[cid] = data[pos + 8 : pos + 8 + size]
-        pos += 8 + size + size % 2
-    assert pos == len(data)
-    return chunks
-
-
 def test_loop_at_a_tempo_answers_like_generate(daemon, osc):
     osc.send("/ddbridge/loop", "l-1", "house", 124, 2, 2)  # an int tempo is taken as the float it is
     msgs = osc.collect("l-1")
@@ -171,7 +159,7 @@ def test_loop_at_a_tempo_answers_like_generate(daemon, osc):
         meta = json.loads(Path(path).with_suffix(".json").read_text())
         assert (meta["loop"], meta["bpm"], meta["bars"], meta["beats"], meta["genre"]) == (True, 124, 2, 8, "house")
         assert entry["metadata"] == meta
-        chunks = _chunks(path)
+        chunks = riff_chunks(path)
         flags, note, _, _, beats, denominator, numerator, tempo = struct.unpack("<IHHfIHHf", chunks[b"acid"])
         assert (flags & 0x01, beats, numerator, denominator, tempo) == (0, 8, 4, 4, 124.0)  # a loop, not a one-shot
         smpl = struct.unpack("<9I6I", chunks[b"smpl"])
@@ -183,7 +171,7 @@ def test_loop_tempo_and_seconds_arrive_as_the_decimals_sent(daemon, osc):
     (entry,) = _reply(osc.collect("l-2"))["files"]
     assert Path(entry["path"]).name.startswith("loop_128-3bpm_") and entry["path"].endswith("_s9.wav")
     assert (entry["metadata"]["bpm"], entry["metadata"]["genre"]) == (128.3, "any")
-    assert struct.unpack("<IHHfIHHf", _chunks(entry["path"])[b"acid"])[-1] == pytest.approx(128.3, abs=1e-4)
+    assert struct.unpack("<IHHfIHHf", riff_chunks(entry["path"])[b"acid"])[-1] == pytest.approx(128.3, abs=1e-4)
     assert sf.info(entry["path"]).frames == round(4 * 60 / 128.3 * SAMPLE_RATE)
     osc.send("/ddbridge/generate", "g-3", "kick", 1, 0.3)
     (entry,) = _reply(osc.collect("g-3"))["files"]

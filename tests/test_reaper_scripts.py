@@ -25,6 +25,7 @@ import pytest
 import soundfile as sf
 from daemon_helpers import DaemonProcess, build_tiny_model, free_port, vector_variables
 from protocol_vectors import load as load_vectors
+from riff_reader import riff_chunks
 
 REPO = Path(__file__).resolve().parent.parent
 SCRIPTS = REPO / "reaper_scripts"
@@ -401,18 +402,6 @@ def test_generate_n_variations_adds_n_takes_with_the_chosen_strength(run, daemon
 
 LOOP_ACTION = "ddbridge - Generate loop at project tempo.lua"
 LOOP_CAPTIONS = "Bars (1/2/4):,Genre (any/house/techno/hiphop/trap/breakbeat/dnb/electro):,extrawidth=150"
-
-
-def riff_chunks(path: Path) -> dict[bytes, bytes]:
-    """The top-level chunks of a WAV, read from its RIFF layout: {id: body}."""
-    data = path.read_bytes()
-    assert data[:4] == b"RIFF" and data[8:12] == b"WAVE"
-    pos, chunks = 12, {}
-    while pos + 8 <= len(data):
-        cid, size = data[pos : pos + 4], struct.unpack("<I", data[pos + 4 : pos + 8])[0]
-        chunks[cid] = data[pos + 8 : pos + 8 + size]
-        pos += 8 + size + (size & 1)
-    return chunks
 
 
 def assert_loop(path: str, folder: Path, *, bpm: float, bars: int, genre: str) -> float:
