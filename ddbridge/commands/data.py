@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import sys
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 
@@ -59,22 +61,29 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     loops.set_defaults(func=run_loops)
 
 
-def run_build(args: argparse.Namespace) -> int:
+@contextmanager
+def _job_bar(desc: str, unit: str) -> Iterator[Callable[[int, int, str], None]]:
+    """A tqdm bar on stderr fed with ``progress(done, total, label)``, as the data builds report."""
     from tqdm import tqdm
 
-    from ddbridge.categories import CATEGORIES
-    from ddbridge.dataset.build import build
-    from ddbridge.dataset.sources import select
-
-    sources = select(args.sources, args.heldout)
-    started = time.monotonic()
-    with tqdm(desc="data", unit="job", file=sys.stderr, disable=None) as bar:
+    with tqdm(desc=desc, unit=unit, file=sys.stderr, disable=None) as bar:
 
         def progress(done: int, total: int, label: str) -> None:
             bar.total = total
             bar.set_postfix_str(label[:40])
             bar.update(done - bar.n)
 
+        yield progress
+
+
+def run_build(args: argparse.Namespace) -> int:
+    from ddbridge.categories import CATEGORIES
+    from ddbridge.dataset.build import build
+    from ddbridge.dataset.sources import select
+
+    sources = select(args.sources, args.heldout)
+    started = time.monotonic()
+    with _job_bar("data", "job") as progress:
         report = build(args.out, sources, heldout=args.heldout, progress=progress)
     print(f"wrote {report.total} hits to {report.folder} in {time.monotonic() - started:.0f} s")
     for category in CATEGORIES:
@@ -88,8 +97,6 @@ def run_build(args: argparse.Namespace) -> int:
 
 
 def run_loops(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
-
     from ddbridge.dataset.loop_build import Plan, build
 
     if args.heldout:
@@ -104,13 +111,7 @@ def run_loops(args: argparse.Namespace) -> int:
         real_kits=args.real_kits, loops_per_kit=args.loops_per_kit, seed=args.seed, model=args.model,
     )  # fmt: skip
     started = time.monotonic()
-    with tqdm(desc="loops", unit="run", file=sys.stderr, disable=None) as bar:
-
-        def progress(done: int, total: int, label: str) -> None:
-            bar.total = total
-            bar.set_postfix_str(label[:40])
-            bar.update(done - bar.n)
-
+    with _job_bar("loops", "run") as progress:
         report = build(args.out, plan, progress=progress)
     print(f"wrote {report.total} loops to {report.folder} in {time.monotonic() - started:.0f} s")
     print("  by genre: " + ", ".join(f"{g} {n}" for g, n in sorted(report.genres.items())))
