@@ -223,8 +223,8 @@ function core.describe_error(settings, err)
   return string.format("ddbridge could not do it (%s):\n\n%s", code, message)
 end
 
---- Send a job request; its files, or nil after telling the user why there are none.
-function core.fetch(settings, ui, message)
+--- Send a request; the daemon's ok reply, or nil (and its error reply, if any) after telling the user why.
+local function answered(settings, ui, message)
   local reply, failure = core.send(settings, message)
   if not reply then
     ui.message(failure .. "\n\n" .. SETUP_HINT)
@@ -234,6 +234,13 @@ function core.fetch(settings, ui, message)
     ui.message(core.describe_error(settings, reply.error))
     return nil, reply
   end
+  return reply
+end
+
+--- Send a job request; its files, or nil after telling the user why there are none.
+function core.fetch(settings, ui, message)
+  local reply, failed = answered(settings, ui, message)
+  if not reply then return nil, failed end
   if type(reply.files) ~= "table" or #reply.files == 0 then
     ui.message("ddbridge answered without files.")
     return nil, reply
@@ -508,15 +515,8 @@ end
 -- bpm = { low, high }, bars = {...} } and the model's name; or nil after telling the user why there
 -- is none (the daemon is down, or its model has no loop network and so makes no loops at a tempo).
 function core.loop_network(settings, ui)
-  local reply, failure = core.send(settings, { op = "models" })
-  if not reply then
-    ui.message(failure .. "\n\n" .. SETUP_HINT)
-    return nil
-  end
-  if reply.ok ~= true then
-    ui.message(core.describe_error(settings, reply.error))
-    return nil
-  end
+  local reply = answered(settings, ui, { op = "models" })
+  if not reply then return nil end
   local models = type(reply.models) == "table" and reply.models or {}
   local model = models[1]
   for _, m in ipairs(models) do
