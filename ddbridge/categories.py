@@ -9,7 +9,9 @@ a requested name through the aliases, and the protocol checks a request's ``cate
 
 from __future__ import annotations
 
-CATEGORIES = ("kick", "snare", "hat_closed", "hat_open", "clap", "tom", "perc", "bass", "pluck")
+CATEGORIES = ("kick", "snare", "hat_closed", "hat_open", "clap", "tom", "perc", "bass", "pluck", "808")
+# Categories no permissive recording supplies: only the procedural voices (``dataset.synth``) teach them.
+SYNTH_ONLY = ("808",)
 LOOP_NAMES = ("loop", "loops")
 # What a request may name: a category, an alias of one, or a loop name, in any case, with - or _.
 NAME_PATTERN = "^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$"
@@ -30,6 +32,7 @@ CATEGORY_ALIASES: dict[str, tuple[str, ...]] = _aliases(
     (("clap", "claps", "handclap"), ("clap", "claps")),
     (("tom", "toms"), ("tom", "toms")),
     (("perc", "percussion", "rim", "rimshot", "shaker"), ("perc", "percussion")),
-    (("bass", "808", "sub", "sub_bass"), ("bass", "808")),
+    (("bass", "basses"), ("bass", "808")),
+    (("808", "808s", "sub", "sub_bass"), ("808", "bass")),
     (("pluck", "plucks"), ("pluck", "plucks")),
 )

@@ -25,6 +25,8 @@ DATA=${DATA:-data/default2}
 KEPT=training/default2.ckpt
 SHIPPED=ddbridge/assets/default
 SYNTH_PER_CATEGORY=${SYNTH_PER_CATEGORY:-250}
+# This recipe's nine categories (the 808, added later, is not one of them: a resumed run keeps its classes).
+CATEGORIES=(kick snare hat_closed hat_open clap tom perc bass pluck)
 ddbridge() { "$PY" -m ddbridge "$@"; }
 
 newest() { ls "$RUN"/checkpoints/step_*.ckpt 2>/dev/null | sort | tail -n 1; }
@@ -102,7 +104,7 @@ fi
 if [[ ! -d "$DATA/mix" ]]; then
     [[ -d "$DATA/real" ]] || ddbridge data build --out "$DATA/real"
     [[ -d "$DATA/synth" ]] || ddbridge synth --out "$DATA/synth" --per-category "$SYNTH_PER_CATEGORY" \
-        --sample-rate 44100 --seconds 1.0 --seed 100000
+        --sample-rate 44100 --seconds 1.0 --seed 100000 --categories "${CATEGORIES[@]}"
     rm -rf "$DATA/mix.tmp"
     for source in real synth; do
         for folder in "$DATA/$source"/*/; do

@@ -52,7 +52,9 @@ def test_every_client_menu_entry_resolves_on_the_drum_model(name, expected):
         ("open_hat", "hat_open"),
         ("ohh", "hat_open"),
         ("rim", "perc"),
-        ("808", "bass"),
+        ("808", "808"),
+        ("sub", "808"),
+        ("basses", "bass"),
         ("toms", "tom"),
         ("Hi-Hat", "hat_closed"),
         ("KICK", "kick"),
@@ -77,6 +79,8 @@ def test_exact_names_win_over_aliases_and_generic_hats_serve_specific_requests()
     assert resolve_category("m", generic, "chh").category == "hat"
     assert resolve_category("m", generic, "ohh").category == "hat"
     assert resolve_category("m", ("kick", "hat_open"), "hat").category == "hat_open"  # the only hat there is
+    assert resolve_category("m", ("kick", "bass"), "808").category == "bass"  # a model without 808s: its bass
+    assert resolve_category("m", ("kick", "808"), "bass").category == "808"
 
 
 def test_loop_uses_the_models_own_loop_category_when_it_has_one():

@@ -9,6 +9,7 @@ import soundfile as sf
 from ddbridge.cli import main
 from ddbridge.dataset.synth import CATEGORIES, PEAK, RELEASE, SILENCE, render
 from ddbridge.protocol.errors import BadRequest
+from ddbridge.sound.tuning import detect_pitch
 from ddbridge.train.features import FEATURE_NAMES, features
 
 
@@ -41,6 +42,8 @@ def test_categories_differ_in_their_features():
     assert centroid["kick"] < centroid["bass"] < centroid["snare"] < centroid["hat_closed"]  # as in real one-shots
     assert _mean_feature("kick", "low_band_ratio") > 0.8 > 0.01 > _mean_feature("hat_open", "low_band_ratio")
     assert _mean_feature("bass", "low_band_ratio") > 0.5
+    assert _mean_feature("808", "low_band_ratio") > 0.8
+    assert _mean_feature("808", "log_decay") > _mean_feature("kick", "log_decay") + 1.0
     assert _mean_feature("hat_open", "log_decay") > _mean_feature("hat_closed", "log_decay") + 1.0
     assert _mean_feature("pluck", "log_dominant") > _mean_feature("bass", "log_dominant") + 1.0
     assert _mean_feature("tom", "log_dominant") > _mean_feature("kick", "log_dominant")
@@ -95,6 +98,28 @@ def test_stereo_width_where_it_fits():
     for wide in (hat, clap):
         assert not np.allclose(wide[0], wide[1])
         assert np.corrcoef(wide)[0, 1] > 0.5
+
+
+def _seconds_to(audio: np.ndarray, db: float) -> float:
+    """Seconds from the start to the last sample within ``db`` of the peak."""
+    level = np.abs(audio.mean(axis=0))
+    return np.flatnonzero(level >= level.max() * 10 ** (db / 20))[-1] / 44100
+
+
+@pytest.mark.parametrize("seconds", [1.0, 2.5])
+def test_808s_are_subs_on_a_semitone_that_ring_as_long_as_asked(seconds):
+    rings = []
+    for seed in range(6):
+        audio = render("808", seed, seconds=seconds)
+        assert detect_pitch(audio.T, 44100).hz is not None, seed  # a clear pitch
+        steady = audio.mean(axis=0)[int(0.3 * 44100) :]  # after the glide: the spectral peak is the note
+        spectrum = np.abs(np.fft.rfft(steady * np.hanning(len(steady)), 1 << 20))
+        hz = np.argmax(spectrum) * 44100 / (1 << 20)
+        semitones = 12 * np.log2(hz / 32.70)
+        assert -0.2 <= semitones <= 24.2 and abs(semitones - round(semitones)) < 0.2, (seed, hz)  # C1 to C3
+        rings.append(_seconds_to(audio, -20.0))
+    assert min(rings) >= 0.3 * seconds  # a sustained sub, not a blip
+    assert np.median([_seconds_to(render("kick", s, seconds=seconds), -20.0) for s in range(6)]) < 0.4 * min(rings)
 
 
 def test_bad_arguments_are_refused():

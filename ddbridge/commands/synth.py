@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ddbridge.categories import CATEGORIES
 from ddbridge.protocol.errors import BadRequest
 
 
@@ -21,7 +22,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--categories",
         nargs="+",
         metavar="CATEGORY",
-        help="some of: kick snare hat_closed hat_open clap tom perc bass pluck (default: all)",
+        help=f"some of: {' '.join(CATEGORIES)} (default: all)",
     )
     p.add_argument("--sample-rate", type=int, default=44100, help="default: 44100")
     p.add_argument("--seconds", type=float, default=1.0, help="length of each hit (default: 1.0)")
@@ -33,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from ddbridge.cli_support import out_dir
-    from ddbridge.dataset.synth import CATEGORIES, check_categories, write_dataset  # scipy: imported late
+    from ddbridge.dataset.synth import check_categories, write_dataset  # scipy: imported late
 
     if args.seed < 0:
         raise BadRequest(f"--seed must be >= 0, got {args.seed}")

@@ -35,6 +35,8 @@ TOM_TAU = (0.12, 0.35)
 PERC_TAU = (0.02, 0.2)
 BASS_LENGTH = (0.15, 0.5)  # the note is held this long, then released
 PLUCK_TAU, PLUCK_LENGTH = (0.2, 0.6), (0.3, 0.6)
+# An 808 rings for the whole window it is asked for: its decay is this share of the window (e-folding time).
+SUB_TAU = (0.15, 0.6)
 
 
 def render(category: str, seed: int, sample_rate: int = 44100, seconds: float = 1.0) -> np.ndarray:
@@ -263,6 +265,19 @@ def _pluck(rng: np.random.Generator, t: np.ndarray, sr: int) -> np.ndarray:
     return np.stack(chans) * np.minimum(t / _log_uniform(rng, 0.001, 0.012), 1.0) * release
 
 
+def _808(rng: np.random.Generator, t: np.ndarray, sr: int) -> np.ndarray:
+    """A long sine-like sub (C1 to C3) that glides down onto its note, a click on top, often driven into harmonics."""
+    f = 32.70 * 2 ** (rng.integers(0, 25) / 12)
+    phase = _sweep(t, f * rng.uniform(1.0, 3.0), f, _log_uniform(rng, 0.005, 0.03))
+    seconds = t[-1] + (t[1] - t[0] if len(t) > 1 else 0.0)
+    env = np.minimum(t / _log_uniform(rng, 0.001, 0.004), 1.0) * _decay(t, seconds * rng.uniform(*SUB_TAU))
+    drive = _log_uniform(rng, 1.0, 6.0)
+    tone = np.tanh(drive * np.sin(phase) * env) / np.tanh(drive)
+    click = _unit(_band(rng.standard_normal(len(t)), sr, _log_uniform(rng, 1000, 3000), None))
+    click *= _decay(t, _log_uniform(rng, 0.001, 0.004))
+    return _stereo(_band(tone + rng.uniform(0.0, 0.3) * click, sr, 20, _log_uniform(rng, 3000, 9000)))
+
+
 _VOICES = {
     "kick": _kick,
     "snare": _snare,
@@ -273,4 +288,5 @@ _VOICES = {
     "perc": _perc,
     "bass": _bass,
     "pluck": _pluck,
+    "808": _808,
 }
