@@ -10,7 +10,8 @@
 # is set (a lent GPU machine). TRAIN OPTIONS go to `ddbridge train` as they are.
 # `bash scripts/train_loops.sh keep` stores the newest checkpoint, slimmed to its EMA weights, as
 # training/loops.ckpt for the next machine; `bash scripts/train_loops.sh ship` exports it as the bundled
-# loop network (ddbridge/assets/default-loops). THREADS (default 2) sets torch's threads.
+# loop network (ddbridge/assets/default-loops) and makes the default model carry it (its `loop_model`).
+# THREADS (default 2) sets torch's threads; SHIPPED and ONE_SHOT name other folders to ship into.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -19,7 +20,8 @@ RUN=${RUN:-${OUT:+$OUT/loops}}
 RUN=${RUN:-runs/loops}
 DATA=${DATA:-data/loops}
 KEPT=training/loops.ckpt
-SHIPPED=ddbridge/assets/default-loops
+SHIPPED=${SHIPPED:-ddbridge/assets/default-loops}
+ONE_SHOT=${ONE_SHOT:-ddbridge/assets/default}
 ddbridge() { "$PY" -m ddbridge "$@"; }
 newest() { ls "$RUN"/checkpoints/step_*.ckpt 2>/dev/null | sort | tail -n 1; }
 
@@ -36,7 +38,18 @@ ship)
     rm -rf "$SHIPPED.new"
     ddbridge train --export-only "$ckpt" "$SHIPPED.new" --name default-loops
     rm -rf "$SHIPPED" && mv "$SHIPPED.new" "$SHIPPED"
-    echo "shipped $ckpt as $SHIPPED ($(du -sh "$SHIPPED" | cut -f1))"
+    "$PY" - "$ONE_SHOT/model.json" "../$(basename "$SHIPPED")" <<'EOF'
+import json
+import sys
+
+path, loop_model = sys.argv[1:]
+with open(path) as f:
+    model = json.load(f)
+model["info"]["loop_model"] = loop_model  # a path beside the model's own folder
+with open(path, "w") as f:
+    json.dump(model, f, indent=2)
+EOF
+    echo "shipped $ckpt as $SHIPPED ($(du -sh "$SHIPPED" | cut -f1)); $ONE_SHOT makes its loops with it"
     exit 0 ;;
 esac
 STEPS=${1:-40000}

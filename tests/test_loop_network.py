@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import csv
+import os
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,10 +19,12 @@ from ddbridge.diffusion import tasks
 from ddbridge.diffusion.loop_task import generate_loop, tempo_for
 from ddbridge.loops import rhythm
 from ddbridge.loops.genres import loop_samples
-from ddbridge.model.checkpoints import load_model
+from ddbridge.model.checkpoints import load_model, save_model
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.sound.render import encode_wav
 from tests.tiny_models import save_with_loop_network, tiny_bundle, tiny_loop_network
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def _level_db(audio: torch.Tensor) -> float:
@@ -103,7 +107,6 @@ def test_a_model_carries_its_loop_network_and_generate_routes_loops_to_it(tmp_pa
 
 
 def test_a_loop_network_named_relative_to_the_model_is_found_beside_it(tmp_path, monkeypatch):
-    from ddbridge.model.checkpoints import save_model
 
     save_model(tiny_loop_network(), tmp_path / "models" / "drums-loops")
     one_shot = tiny_bundle(("kick",), name="drums", sample_rate=8000)
@@ -203,6 +206,21 @@ def test_a_loop_network_trains_circularly_and_resumes(loop_set, tmp_path):
     assert more.step == 3
     out = generate_loop(bundle, 1, bpm=128, bars=1, genre="techno", steps=2)
     assert out.shape[-1] == loop_samples(128, 1, 44100)
+
+    # Shipping it is one command: the loop network beside the one-shot model, which then makes its loops.
+    one_shot = save_model(tiny_bundle(("kick",), name="default", sample_rate=44100), tmp_path / "assets" / "default")
+    checkpoint = max((tmp_path / "run" / "checkpoints").glob("step_*.ckpt"))
+    env = {**os.environ, "SHIPPED": str(tmp_path / "assets" / "default-loops"), "ONE_SHOT": str(one_shot),
+           "PYTHON": sys.executable}  # fmt: skip
+    shipped = subprocess.run(["bash", str(REPO / "scripts" / "train_loops.sh"), "ship", str(checkpoint)],
+                             env=env, capture_output=True, text=True)  # fmt: skip
+    assert shipped.returncode == 0, shipped.stderr
+    carrier = load_model(one_shot)
+    assert carrier.info["loop_model"] == "../default-loops" and carrier.loop_network is not None
+    torch.testing.assert_close(
+        generate_loop(carrier, 1, bpm=128, bars=1, genre="techno", steps=2, seeds=[5]),
+        generate_loop(load_model(checkpoint), 1, bpm=128, bars=1, genre="techno", steps=2, seeds=[5]),
+    )
 
 
 def test_training_refuses_an_evaluation_only_loop_set(loop_set, tmp_path):
