@@ -107,7 +107,6 @@ def test_a_model_carries_its_loop_network_and_generate_routes_loops_to_it(tmp_pa
 
 
 def test_a_loop_network_named_relative_to_the_model_is_found_beside_it(tmp_path, monkeypatch):
-
     save_model(tiny_loop_network(), tmp_path / "models" / "drums-loops")
     one_shot = tiny_bundle(("kick",), name="drums", sample_rate=8000)
     one_shot.info["loop_model"] = "../drums-loops"
