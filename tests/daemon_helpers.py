@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -71,20 +72,16 @@ class DaemonProcess:
         self.out, self.project = self.allowed / "out", self.allowed / "project"
         for d in (self.out, self.project, self.outside, self.state):
             d.mkdir(parents=True, exist_ok=True)
-        self.port, self.pub_port, self.osc_port = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
-        self.web_port = free_port()
-        self.endpoint, self.pub_endpoint = f"tcp://127.0.0.1:{self.port}", f"tcp://127.0.0.1:{self.pub_port}"
-        self.url = f"http://127.0.0.1:{self.web_port}/"
         self.config = root / "config.toml"
         self.config.write_text(
             "\n".join(
                 [
                     "[server]",
-                    f"zmq_port = {self.port}",
-                    f"pub_port = {self.pub_port}",
-                    f"osc_port = {self.osc_port}",
+                    "zmq_port = 0",
+                    "pub_port = 0",
+                    "osc_port = 0",
                     f"osc_reply_port = {osc_reply_port}",
-                    f"web_port = {self.web_port}",
+                    "web_port = 0",
                     "[models]",
                     f"threads = {threads}",
                     "[output]",
@@ -100,15 +97,30 @@ class DaemonProcess:
                 ]
             )
         )
+        self._pick_ports()
         self.log = root / "daemon.log"
         self.proc: subprocess.Popen | None = None
         self.ready_line = ""
 
-    def start(self, timeout: float = 90.0) -> DaemonProcess:
-        """Start the daemon and wait for its ready line; raises with its log if it dies first."""
+    def _pick_ports(self) -> None:
+        """Pick free ports and set them in the config file (any other setting a test added stays)."""
+        self.port, self.pub_port, self.osc_port = free_port(), free_port(), free_port(socket.SOCK_DGRAM)
+        self.web_port = free_port()
+        self.endpoint, self.pub_endpoint = f"tcp://127.0.0.1:{self.port}", f"tcp://127.0.0.1:{self.pub_port}"
+        self.url = f"http://127.0.0.1:{self.web_port}/"
+        text = self.config.read_text()
+        for key, port in (("zmq", self.port), ("pub", self.pub_port), ("osc", self.osc_port), ("web", self.web_port)):
+            text = re.sub(rf"(?m)^{key}_port = \d+$", f"{key}_port = {port}", text)
+        self.config.write_text(text)
+
+    def start(self, timeout: float = 90.0, tries: int = 3) -> DaemonProcess:
+        """Start the daemon and wait for its ready line; raises with its log if it dies first. A port that was free
+        when picked but taken by the time the daemon binds it (another process's connection) gets new ports, up
+        to ``tries`` times in all."""
         args = [sys.executable, "-m", "ddbridge", "serve", "--config", str(self.config), "--model", str(self.model)]
         args += ["--state-dir", str(self.state)]
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        logged = self.log.stat().st_size if self.log.exists() else 0
         with open(self.log, "ab") as log:
             self.proc = subprocess.Popen(args, cwd=REPO, stdout=subprocess.PIPE, stderr=log, env=env, text=True)
         ready = threading.Event()
@@ -124,6 +136,9 @@ class DaemonProcess:
         while not ready.wait(0.1):
             if self.proc.poll() is not None or time.monotonic() > deadline:
                 self.kill()
+                if tries > 1 and b"address already in use" in self.log.read_bytes()[logged:]:
+                    self._pick_ports()
+                    return self.start(timeout, tries - 1)
                 raise RuntimeError(f"daemon did not start:\n{self.log.read_text()}")
         return self
 
