@@ -10,7 +10,7 @@ from ddbridge.cli import main
 from ddbridge.dataset.synth import CATEGORIES, PEAK, RELEASE, SILENCE, render
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.sound.tuning import detect_pitch
-from ddbridge.train.features import FEATURE_NAMES, features
+from ddbridge.train.features import FEATURE_NAMES, decay_times, features
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -100,12 +100,6 @@ def test_stereo_width_where_it_fits():
         assert np.corrcoef(wide)[0, 1] > 0.5
 
 
-def _seconds_to(audio: np.ndarray, db: float) -> float:
-    """Seconds from the start to the last sample within ``db`` of the peak."""
-    level = np.abs(audio.mean(axis=0))
-    return np.flatnonzero(level >= level.max() * 10 ** (db / 20))[-1] / 44100
-
-
 @pytest.mark.parametrize("seconds", [1.0, 2.5])
 def test_808s_are_subs_on_a_semitone_that_ring_as_long_as_asked(seconds):
     rings = []
@@ -117,9 +111,11 @@ def test_808s_are_subs_on_a_semitone_that_ring_as_long_as_asked(seconds):
         hz = np.argmax(spectrum) * 44100 / (1 << 20)
         semitones = 12 * np.log2(hz / 32.70)
         assert -0.2 <= semitones <= 24.2 and abs(semitones - round(semitones)) < 0.2, (seed, hz)  # C1 to C3
-        rings.append(_seconds_to(audio, -20.0))
+        rings.append(decay_times(audio, 44100, (20.0,))[0])
     assert min(rings) >= 0.3 * seconds  # a sustained sub, not a blip
-    assert np.median([_seconds_to(render("kick", s, seconds=seconds), -20.0) for s in range(6)]) < 0.4 * min(rings)
+    assert np.median(
+        [decay_times(render("kick", s, seconds=seconds), 44100, (20.0,))[0] for s in range(6)]
+    ) < 0.4 * min(rings)
 
 
 def test_bad_arguments_are_refused():

@@ -269,8 +269,7 @@ def _808(rng: np.random.Generator, t: np.ndarray, sr: int) -> np.ndarray:
     """A long sine-like sub (C1 to C3) that glides down onto its note, a click on top, often driven into harmonics."""
     f = 32.70 * 2 ** (rng.integers(0, 25) / 12)
     phase = _sweep(t, f * rng.uniform(1.0, 3.0), f, _log_uniform(rng, 0.005, 0.03))
-    seconds = t[-1] + (t[1] - t[0] if len(t) > 1 else 0.0)
-    env = np.minimum(t / _log_uniform(rng, 0.001, 0.004), 1.0) * _decay(t, seconds * rng.uniform(*SUB_TAU))
+    env = np.minimum(t / _log_uniform(rng, 0.001, 0.004), 1.0) * _decay(t, len(t) / sr * rng.uniform(*SUB_TAU))
     drive = _log_uniform(rng, 1.0, 6.0)
     tone = np.tanh(drive * np.sin(phase) * env) / np.tanh(drive)
     click = _unit(_band(rng.standard_normal(len(t)), sr, _log_uniform(rng, 1000, 3000), None))
