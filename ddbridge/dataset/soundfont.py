@@ -113,9 +113,7 @@ def render(sf2: Path, parts: list[Part]) -> list[np.ndarray]:
     """One fluidsynth run of ``parts``: a mono window per note, in order, each starting just before its note."""
     events, starts = _song(parts)
     frames = play(sf2, events, TICKS_PER_SECOND, tail_s=0.5, timeout=1800)
-    audio = frames[:, 0].astype(np.float64)
-    for c in range(1, frames.shape[1]):
-        audio += frames[:, c]
+    audio = frames.sum(axis=1, dtype=np.float64)
     before, length = int(0.01 * SAMPLE_RATE), int((PERIOD - 0.25) * SAMPLE_RATE)
     return [audio[int(s * SAMPLE_RATE) - before : int(s * SAMPLE_RATE) - before + length] for s in starts]
 
