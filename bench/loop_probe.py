@@ -28,7 +28,7 @@ from ddbridge.loops.genres import BEATS_PER_BAR, resolve_genre
 from ddbridge.model.bundle import ModelBundle
 from ddbridge.model.checkpoints import load_model
 from ddbridge.sound.audio import fit_length, load_audio
-from ddbridge.train.loop_data import read_manifest
+from ddbridge.train.loop_data import LoopRow, read_manifest
 
 PROBES = (("house", 124), ("hiphop", 90), ("dnb", 172), ("trap", 140))
 SEEDS = (1, 2)
@@ -36,9 +36,8 @@ RENOISE_GENRES, RENOISE_LOOPS, RENOISE_STEPS = ("house", "techno", "electro"), 6
 RENOISE_FROM = (0.0, 0.15, 0.3, 0.5)  # the share of the schedule left to run: 0 is the loop as it is
 
 
-def probe(checkpoint: str) -> tuple[float, float]:
-    """The median onset periodicity and peakiness of the probe loops of ``checkpoint``."""
-    bundle = load_model(checkpoint)
+def probe(bundle: ModelBundle) -> tuple[float, float]:
+    """The median onset periodicity and peakiness of ``bundle``'s probe loops."""
     rate, periodicity, peakiness = bundle.sample_rate, [], []
     for genre, bpm in PROBES:
         for loop in generate_loop(bundle, len(SEEDS), bpm=bpm, bars=1, genre=genre, seeds=list(SEEDS))[:, 0].numpy():
@@ -47,14 +46,18 @@ def probe(checkpoint: str) -> tuple[float, float]:
     return float(np.median(periodicity)), float(np.median(peakiness))
 
 
-def renoised(bundle: ModelBundle, data: str, share: float) -> tuple[float, float]:
-    """The median periodicity and peakiness of ``data``'s validation loops noised to the point of the schedule
-    that leaves ``share`` of it to run, and denoised by ``bundle`` from there."""
+def validation_loops(data: str) -> list[tuple[LoopRow, np.ndarray]]:
+    """The re-noise probe's loops of ``data``'s validation split: manifest rows and mono audio ``[1, L]``."""
     rows = [r for r in read_manifest(data, "valid") if r.genre in RENOISE_GENRES and r.bars == 1][:RENOISE_LOOPS]
+    return [(row, load_audio(row.path)[0][:1]) for row in rows]
+
+
+def renoised(bundle: ModelBundle, loops: list[tuple[LoopRow, np.ndarray]], share: float) -> tuple[float, float]:
+    """The median periodicity and peakiness of ``loops`` noised to the point of the schedule that leaves ``share``
+    of it to run, and denoised by ``bundle`` from there."""
     rep, rate, periodicity, peakiness = bundle.representation, bundle.sample_rate, [], []
     sigmas = get_sigmas(RENOISE_STEPS)[round((1 - share) * RENOISE_STEPS) :]
-    for row in rows:
-        exact = load_audio(row.path)[0][:1]
+    for row, exact in loops:
         length = max(1, round(exact.shape[-1] / bundle.stride)) * bundle.stride
         x = rep.encode(torch.from_numpy(fit_length(exact, length, circular=True))[None].float(),
                        rep.frames(length, bundle.net.stride, loop=True), loop=True)  # fmt: skip
@@ -76,14 +79,15 @@ def main() -> None:
     parser.add_argument("--renoise", metavar="DATA", help="also re-noise DATA's validation loops (see above)")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    loops = validation_loops(args.renoise) if args.renoise else []
     print("checkpoint | periodicity | peakiness")
     for checkpoint in args.checkpoints:
-        periodicity, peakiness = probe(checkpoint)
+        bundle = load_model(checkpoint)
+        periodicity, peakiness = probe(bundle)
         print(f"{checkpoint} | {periodicity:.2f} | {peakiness:.2f}", flush=True)
-        if args.renoise:
-            bundle = load_model(checkpoint)
+        if loops:
             for share in RENOISE_FROM:
-                periodicity, peakiness = renoised(bundle, args.renoise, share)
+                periodicity, peakiness = renoised(bundle, loops, share)
                 print(f"  re-noised, {share:.0%} of the schedule left | {periodicity:.2f} | {peakiness:.2f}")
 
 
