@@ -12,6 +12,8 @@
 # training/loops.ckpt for the next machine; `bash scripts/train_loops.sh ship` exports it as the bundled
 # loop network (ddbridge/assets/default-loops) and makes the default model carry it (its `loop_model`).
 # THREADS (default 2) sets torch's threads; SHIPPED and ONE_SHOT name other folders to ship into.
+# The kept network trained with a 32-channel outermost level (one channel per band) to step 12,195 and
+# was then widened to 64 (`ddbridge train --widen-outer 2`, same output); a fresh run starts at 64.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -69,6 +71,6 @@ elif [[ -f "$KEPT" ]]; then
 fi
 exec "$PY" -m ddbridge train "${run_settings[@]}" --loops --name default-loops \
     --representation pqmf --bands 32 --mu 1023 --audio-channels 1 --sample-rate 44100 \
-    --depth 7 --channels 32,48,64,96,128,160,192 --attn-layers 2 --band-weights 3,2 \
+    --depth 7 --channels 64,48,64,96,128,160,192 --attn-layers 2 --band-weights 3,2 \
     --batch-size 8 --lr 3e-4 --lr-warmup 500 \
     --default-sampler euler-ancestral --default-steps 8 --default-guidance 2 "$@"

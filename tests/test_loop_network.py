@@ -222,6 +222,35 @@ def test_a_loop_network_trains_circularly_and_resumes(loop_set, tmp_path):
     )
 
 
+def test_a_loop_run_resumes_from_its_checkpoint_widened(loop_set, tmp_path):
+    """`ddbridge train --widen-outer 2 CKPT OUT` gives the same loops (to rounding) from a wider network, and the
+    run goes on from it."""
+    from ddbridge.train.config import TrainConfig
+    from ddbridge.train.trainer import resume_config, train
+
+    data, _ = loop_set
+    cfg = TrainConfig(
+        out=str(tmp_path / "run"), data=str(data), loops=True, representation="pqmf", bands=4, mu=255,
+        audio_channels=1, sample_rate=44100, depth=3, channels="4,12,12", attn_layers=0, steps=2, batch_size=2,
+        checkpoint_every=0, log_every=0, threads=1,
+    )  # fmt: skip
+    checkpoint = train(cfg).checkpoint
+    wide = tmp_path / "wide" / "checkpoints" / checkpoint.name
+    command = [sys.executable, "-m", "ddbridge", "train", "--widen-outer", "2", str(checkpoint), str(wide)]
+    done = subprocess.run(command, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert "channels 8,12,12" in done.stdout
+    again = subprocess.run(command, capture_output=True, text=True)
+    assert again.returncode != 0 and "already exists" in again.stderr
+    narrow, wider = load_model(checkpoint), load_model(wide)
+    assert wider.net.config.channels == (8, 12, 12) and narrow.net.config.channels == (4, 12, 12)
+    torch.testing.assert_close(
+        generate_loop(wider, 1, bpm=128, bars=1, genre="techno", steps=2, seeds=[5]),
+        generate_loop(narrow, 1, bpm=128, bars=1, genre="techno", steps=2, seeds=[5]), atol=3e-3, rtol=0,
+    )  # fmt: skip
+    assert train(resume_config(str(tmp_path / "wide"), steps=4)).step == 4
+
+
 def test_training_refuses_an_evaluation_only_loop_set(loop_set, tmp_path):
     from ddbridge.train.loop_data import LoopSet
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+from pathlib import Path
 
 from ddbridge.protocol.errors import BadRequest
 from ddbridge.train.config import DEFAULT_LR, DEFAULT_SAMPLE_RATE, DEFAULT_SAMPLE_SIZE, REPRESENTATIONS, TrainConfig
@@ -32,6 +33,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         nargs=2,
         metavar=("CKPT", "OUT"),
         help="write a resumable checkpoint with only the EMA weights (a quarter of the size) and stop",
+    )
+    p.add_argument(
+        "--widen-outer",
+        nargs=3,
+        metavar=("FACTOR", "CKPT", "OUT"),
+        help="write a resumable checkpoint whose outermost level is FACTOR times as wide, computing the same "
+        "output (trained inner levels kept), and stop; resuming from it warms the learning rate up again",
     )
     n = p.add_argument_group("network (training from scratch)")
     n.add_argument("--depth", type=int, help=f"U-Net levels (default: {D.depth})")
@@ -139,11 +147,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "export_only", "slim")}
+    given = {k: v for k, v in vars(args).items() if k not in ("func", "command", "export_only", "slim", "widen_outer")}
     if getattr(args, "export_only", None):
         return export_only(*args.export_only, name=given.get("name"))
     if getattr(args, "slim", None):
         return slim_only(*args.slim)
+    if getattr(args, "widen_outer", None):
+        return widen_only(*args.widen_outer)
     from ddbridge.train.trainer import resume_config, train
 
     if "out" not in given:
@@ -170,23 +180,42 @@ def _interrupt(_signum, _frame) -> None:
 
 
 def slim_only(checkpoint: str, out: str) -> int:
+    from ddbridge.train.trainer import latest_checkpoint, read_state, slim_state
+
+    target = _save_state(slim_state(read_state(latest_checkpoint(checkpoint))), out)
+    print(f"slim checkpoint: {target} ({target.stat().st_size / 1e6:.1f} MB)")
+    return 0
+
+
+def widen_only(factor: str, checkpoint: str, out: str) -> int:
+    from ddbridge.train.trainer import latest_checkpoint, read_state
+    from ddbridge.train.widen import widen_state
+
+    if not factor.isdigit():
+        raise BadRequest(f"--widen-outer takes a whole factor first (e.g. 2), got '{factor}'")
+    state = widen_state(read_state(latest_checkpoint(checkpoint)), int(factor))
+    target = _save_state(state, out)
+    widths = state["ddbridge_train"]["config"]["channels"]
+    print(f"widened checkpoint: {target} (channels {widths}; resume with --resume {target})")
+    return 0
+
+
+def _save_state(state: dict, out: str) -> Path:
+    """Write a training checkpoint to ``out`` (refused if it exists) through a hidden temporary file."""
     import os
-    from pathlib import Path
 
     import torch
 
     from ddbridge.protocol.errors import PathRefused
-    from ddbridge.train.trainer import latest_checkpoint, read_state, slim_state
 
     target = Path(out)
     if target.exists():
         raise PathRefused(f"{target} already exists; remove it or choose another name")
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = target.with_name(f".{target.name}.tmp")
-    torch.save(slim_state(read_state(latest_checkpoint(checkpoint))), tmp)
+    torch.save(state, tmp)
     os.replace(tmp, target)
-    print(f"slim checkpoint: {target} ({target.stat().st_size / 1e6:.1f} MB)")
-    return 0
+    return target
 
 
 def export_only(checkpoint: str, out: str, name: str | None = None) -> int:
