@@ -14,10 +14,10 @@ import copy
 
 import torch
 
+from ddbridge.model.original_format import EMA_PREFIX, TRAIN_PREFIX
 from ddbridge.model.train_state import STATE_KEY, prefixed_weights
 from ddbridge.model.unet import DanceDiffusionUNet, UNetConfig
 from ddbridge.protocol.errors import BadRequest
-from ddbridge.train.trainer import EMA_PREFIX, TRAIN_PREFIX
 
 
 def wider_config(config: UNetConfig, factor: int) -> UNetConfig:
