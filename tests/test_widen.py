@@ -1,5 +1,5 @@
-"""Widening a trained network's outermost level: the same output, copies that can grow apart, and a run
-that resumes from the wider checkpoint."""
+"""Widening a trained network's outermost level: the same output and copies that can grow apart (the command
+and a run resumed from its checkpoint: ``tests/test_loop_network.py``)."""
 
 from __future__ import annotations
 
