@@ -187,17 +187,22 @@ def test_the_loop_set_is_exact_seamless_and_listed(loop_set):
     assert (out.parent / "taken" / "mine.txt").read_text() == "a user's file"
 
 
-def test_a_loop_network_trains_circularly_and_resumes(loop_set, tmp_path):
+def _tiny_loop_run(data: Path, out: Path, channels: str):
+    """The settings of a two-step loop run on ``data`` with a tiny three-level network of ``channels``."""
     from ddbridge.train.config import TrainConfig
+
+    return TrainConfig(
+        out=str(out), data=str(data), loops=True, representation="pqmf", bands=4, mu=255, audio_channels=1,
+        sample_rate=44100, depth=3, channels=channels, attn_layers=0, steps=2, batch_size=2, checkpoint_every=0,
+        log_every=0, threads=1,
+    )  # fmt: skip
+
+
+def test_a_loop_network_trains_circularly_and_resumes(loop_set, tmp_path):
     from ddbridge.train.trainer import resume_config, train
 
     data, _ = loop_set
-    cfg = TrainConfig(
-        out=str(tmp_path / "run"), data=str(data), loops=True, representation="pqmf", bands=4, mu=255,
-        audio_channels=1, sample_rate=44100, depth=3, channels="8,8,8", attn_layers=0, steps=2, batch_size=2,
-        checkpoint_every=0, log_every=0, threads=1,
-    )  # fmt: skip
-    result = train(cfg)
+    result = train(_tiny_loop_run(data, tmp_path / "run", "8,8,8"))
     bundle = load_model(result.export)
     assert bundle.net.config.beat_conditioning and bundle.categories[0] == "house"
     assert bundle.representation.config.lead == 0 and bundle.sample_size % bundle.stride == 0
@@ -225,16 +230,10 @@ def test_a_loop_network_trains_circularly_and_resumes(loop_set, tmp_path):
 def test_a_loop_run_resumes_from_its_checkpoint_widened(loop_set, tmp_path):
     """`ddbridge train --widen-outer 2 CKPT OUT` gives the same loops (to rounding) from a wider network, and the
     run goes on from it."""
-    from ddbridge.train.config import TrainConfig
     from ddbridge.train.trainer import resume_config, train
 
     data, _ = loop_set
-    cfg = TrainConfig(
-        out=str(tmp_path / "run"), data=str(data), loops=True, representation="pqmf", bands=4, mu=255,
-        audio_channels=1, sample_rate=44100, depth=3, channels="4,12,12", attn_layers=0, steps=2, batch_size=2,
-        checkpoint_every=0, log_every=0, threads=1,
-    )  # fmt: skip
-    checkpoint = train(cfg).checkpoint
+    checkpoint = train(_tiny_loop_run(data, tmp_path / "run", "4,12,12")).checkpoint
     wide = tmp_path / "wide" / "checkpoints" / checkpoint.name
     command = [sys.executable, "-m", "ddbridge", "train", "--widen-outer", "2", str(checkpoint), str(wide)]
     done = subprocess.run(command, capture_output=True, text=True)

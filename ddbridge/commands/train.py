@@ -188,6 +188,7 @@ def slim_only(checkpoint: str, out: str) -> int:
 
 
 def widen_only(factor: str, checkpoint: str, out: str) -> int:
+    from ddbridge.model.train_state import STATE_KEY
     from ddbridge.train.trainer import latest_checkpoint, read_state
     from ddbridge.train.widen import widen_state
 
@@ -195,7 +196,7 @@ def widen_only(factor: str, checkpoint: str, out: str) -> int:
         raise BadRequest(f"--widen-outer takes a whole factor first (e.g. 2), got '{factor}'")
     state = widen_state(read_state(latest_checkpoint(checkpoint)), int(factor))
     target = _save_state(state, out)
-    widths = state["ddbridge_train"]["config"]["channels"]
+    widths = state[STATE_KEY]["config"]["channels"]
     print(f"widened checkpoint: {target} (channels {widths}; resume with --resume {target})")
     return 0
 
