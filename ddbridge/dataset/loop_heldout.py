@@ -36,6 +36,9 @@ SAMPLE_RATE = 44100
 DEMO_SONGS = Path("/usr/share/hydrogen/data/demo_songs")
 HYDROGEN_LICENCE = "GPL-2+ (Hydrogen demo songs and their kits)"
 LOOPS_PER_KIT_AND_GENRE = 2
+# h2cli renders a demo song in about 25 s; now and then it hangs after writing, and a second try renders it.
+RENDER_TIMEOUT_S = 150
+RENDER_ATTEMPTS = 2
 
 
 def song_tempo(song: Path) -> float:
@@ -54,8 +57,16 @@ def render_song(song: Path) -> np.ndarray:
         raise BadRequest("rendering Hydrogen songs needs h2cli: sudo apt-get install hydrogen")
     with tempfile.TemporaryDirectory(prefix="ddbridge-h2-") as tmp:
         out = Path(tmp) / "song.wav"
-        done = subprocess.run([exe, "-s", str(song), "-o", str(out), "-r", str(SAMPLE_RATE), "-b", "16"],
-                              capture_output=True, text=True, timeout=600)  # fmt: skip
+        command = [exe, "-s", str(song), "-o", str(out), "-r", str(SAMPLE_RATE), "-b", "16"]
+        for attempt in range(RENDER_ATTEMPTS):
+            try:
+                done = subprocess.run(command, capture_output=True, text=True, timeout=RENDER_TIMEOUT_S)
+                break
+            except subprocess.TimeoutExpired:
+                out.unlink(missing_ok=True)
+                if attempt == RENDER_ATTEMPTS - 1:
+                    tries = f"{RENDER_ATTEMPTS} tries of {RENDER_TIMEOUT_S} s"
+                    raise DDBridgeError(f"h2cli hung rendering {song.name} ({tries})") from None
         if not out.is_file():
             raise DDBridgeError(f"h2cli failed on {song.name}: {done.stderr.strip()[-300:]}")
         audio, rate = load_audio(out)
