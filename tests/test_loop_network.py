@@ -273,7 +273,9 @@ def test_the_loop_eval_scores_a_model_against_reference_loops(loop_set):
     assert exact.passed  # an untrained network still makes exact lengths
     tempo = next(t for t in report.targets if t.name.startswith("loops at the asked tempo"))
     assert not tempo.passed  # but no rhythm
-    assert "periodicity" in report.table()
+    balance = [t for t in report.targets if "drum balance" in t.name]
+    assert len(balance) == len(report.rows) and not any(t.passed for t in balance)  # nor a drum kit's balance
+    assert "periodicity" in report.table() and "drum balance" in report.table()
 
 
 def test_the_held_out_loops_cut_hydrogen_songs_into_seamless_bars_and_are_eval_only(tmp_path):

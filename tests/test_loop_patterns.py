@@ -77,6 +77,21 @@ def test_white_noise_fails_the_rhythm_measures():
     assert not any(rhythm.parts_present(noise, RATE).values())
 
 
+def test_the_drum_balance_reads_a_loop_that_lost_its_low_end():
+    from ddbridge.train.loop_eval import balance_distance
+
+    audio = loop_kits.play(_kit(), pattern("house", 1, np.random.default_rng(3)), 124.0)
+    levels = rhythm.part_levels(audio, RATE)
+    assert set(levels) == set(rhythm.PART_BANDS) and all(v <= 0 for v in levels.values())
+    assert rhythm.part_levels(audio * 0.1, RATE) == pytest.approx(levels)  # the balance, not the level
+    spectrum = np.fft.rfft(audio)
+    spectrum[np.fft.rfftfreq(audio.size, 1 / RATE) < 300] = 0
+    thin = np.fft.irfft(spectrum, n=audio.size)
+    thin_levels = rhythm.part_levels(thin, RATE)
+    assert thin_levels["kick"] < levels["kick"] - 30 and thin_levels["hat"] > levels["hat"]
+    assert balance_distance(thin_levels, levels) > 10 and balance_distance(levels, levels) == 0
+
+
 def test_a_cut_at_the_wrap_is_a_click():
     kit = _kit(1)
     audio = loop_kits.play(kit, pattern("techno", 1, np.random.default_rng(2)), 130.0)

@@ -1,5 +1,5 @@
 """What a loop sounds like, measured: onset envelope, periodicity at the beat grid, peakiness, grid share, tempo,
-the seam at the wrap, and which drum bands play.
+the seam at the wrap, which drum bands play and how loud each is against the whole loop.
 
 Every measure takes mono float audio of one loop period at ``rate`` and treats it as circular (the loop is
 heard repeated), so an onset at the wrap counts once and is not an artefact of cutting.
@@ -16,6 +16,7 @@ N_FFT = 1024
 SUBDIVISIONS = (1.0, 0.5, 0.25)  # beat, eighth, sixteenth
 # Frequency bands (Hz) where each part of a kit lives: kick below, snare body/crack in the middle, hats on top.
 PART_BANDS = {"kick": (30.0, 150.0), "snare": (150.0, 4000.0), "hat": (6000.0, 16000.0)}
+PRESENT_DB = 10 * np.log10(0.005)  # a band that plays holds at least 0.5 % of the loop's energy
 
 
 def _frames(audio: np.ndarray, hop: int) -> np.ndarray:
@@ -142,6 +143,17 @@ def seam(audio: np.ndarray, rate: int, beats: int = 4) -> Seam:
     return Seam(float(click), _jump_db(x, 0, n) - max(others, default=0.0))
 
 
+def part_levels(audio: np.ndarray, rate: int) -> dict[str, float]:
+    """Per drum band (:data:`PART_BANDS`), its share of the loop's energy in dB: the loop's balance of kick,
+    snare and hats, whatever its overall level."""
+    x = np.asarray(audio, dtype=np.float64).reshape(-1)
+    power = np.abs(np.fft.rfft(x)) ** 2
+    freqs = np.fft.rfftfreq(x.size, 1 / rate)
+    total = power.sum() + 1e-20
+    return {part: float(10 * np.log10(power[(freqs >= low) & (freqs < high)].sum() / total + 1e-12))
+            for part, (low, high) in PART_BANDS.items()}  # fmt: skip
+
+
 def parts_present(audio: np.ndarray, rate: int) -> dict[str, bool]:
     """Per drum band, whether it plays hits: it holds at least 0.5 % of the loop's energy and its level, in
     23 ms frames, swings at least 12 dB (98th over 10th percentile), as a band of hits does (even hats on every
@@ -149,14 +161,12 @@ def parts_present(audio: np.ndarray, rate: int) -> dict[str, bool]:
     x = np.asarray(audio, dtype=np.float64).reshape(-1)
     spectrum = np.fft.rfft(x)
     freqs = np.fft.rfftfreq(x.size, 1 / rate)
-    power = np.abs(spectrum) ** 2
-    total = power.sum() + 1e-20
+    levels = part_levels(x, rate)
     out = {}
     for part, (low, high) in PART_BANDS.items():
-        inside = (freqs >= low) & (freqs < high)
-        band = np.fft.irfft(np.where(inside, spectrum, 0), n=x.size)
+        band = np.fft.irfft(np.where((freqs >= low) & (freqs < high), spectrum, 0), n=x.size)
         frames = band[: band.size // (4 * HOP) * 4 * HOP].reshape(-1, 4 * HOP)
         level = np.sqrt(np.mean(frames**2, axis=1)) + 1e-12
         swing = np.percentile(level, 98) / np.percentile(level, 10)
-        out[part] = bool(power[inside].sum() / total >= 0.005 and swing >= 4.0)
+        out[part] = bool(levels[part] >= PRESENT_DB and swing >= 4.0)
     return out

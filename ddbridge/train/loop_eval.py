@@ -6,7 +6,9 @@ onset periodicity at the beat grid, onset peakiness, share of onsets on the sixt
 estimated from the sound, the seam at the wrap and the drum bands present. A generated median passes
 when it lies in the reference's interquartile range, widened by 5 % of the reference's median (a set
 of programmed loops can sit all on the grid, an IQR of zero); genres with fewer than 8 reference loops
-are not scored. A genre judge fitted on the
+are not scored. The drum balance (the kick, snare and hat bands' shares of a loop's energy) is read as
+each loop's mean distance in dB from the reference genre's median balance: the generated median passes
+when it is no further off than the reference's upper quartile, widened the same way. A genre judge fitted on the
 training loops names each loop's genre; its accuracy on the reference comes first and the generated
 accuracy is read relative to it. Variety is the spread of pattern features across seeds against the
 reference's spread; copies are loops whose circular cross-correlation with a training loop reaches 0.9.
@@ -66,6 +68,7 @@ class Measured:
     exact: list[bool] = field(default_factory=list)
     click: list[float] = field(default_factory=list)
     all_parts: list[bool] = field(default_factory=list)
+    levels: list[dict[str, float]] = field(default_factory=list)
 
     def quartiles(self, name: str) -> tuple[float, float, float]:
         return tuple(float(v) for v in np.percentile(getattr(self, name), [25, 50, 75]))
@@ -87,6 +90,10 @@ class GenreRow:
     click_free: float
     parts_real: float
     parts_generated: float
+    levels_real: dict[str, float]  # median share of the loop's energy per drum band, dB
+    levels_generated: dict[str, float]
+    balance_real: tuple[float, float, float]  # quartiles of the real loops' distance from levels_real, dB
+    balance_generated: float  # median distance of the generated loops from levels_real, dB
     spread_ratio: float
     copies: float
 
@@ -132,7 +139,12 @@ class LoopReport:
                 f"{_pct(r.tempo_share):>5} {_pct(r.click_free):>9} {_pct(r.parts_real)}/{_pct(r.parts_generated)} "
                 f"{r.spread_ratio:>6.2f} {_pct(r.copies):>6}"
             )
-        lines += ["", "(measures: real interquartile range, then the generated median; judge: real/generated)"]
+        lines += ["", "(measures: real interquartile range, then the generated median; judge: real/generated)", "",
+                  f"{'genre':<10} | drum balance, dB of the loop: kick, snare, hat (real / generated median) | "
+                  "off the real median, dB (real Q3 / generated median)"]  # fmt: skip
+        for r in self.rows:
+            parts = ", ".join(f"{r.levels_real[p]:5.1f} /{r.levels_generated[p]:5.1f}" for p in r.levels_real)
+            lines.append(f"{r.genre:<10} | {parts:>48} | {r.balance_real[2]:4.1f} / {r.balance_generated:4.1f}")
         lines += ["", f"targets ({sum(t.passed for t in self.targets)} of {len(self.targets)} met):"]
         lines += [f"  {'PASS' if t.passed else 'FAIL'}  {t.name}: {t.value:.3g} (goal {t.goal})" for t in self.targets]
         return "\n".join(lines)
@@ -166,7 +178,18 @@ def measure(loops: Sequence[Loop], rate: int) -> Measured:
         m.exact.append(a.size == loop_samples(loop.bpm, loop.bars, rate))
         m.click.append(rhythm.seam(a, rate, beats).click)
         m.all_parts.append(all(rhythm.parts_present(a, rate).values()))
+        m.levels.append(rhythm.part_levels(a, rate))
     return m
+
+
+def median_levels(levels: Sequence[dict[str, float]]) -> dict[str, float]:
+    """The median share of the loop's energy, dB, per drum band."""
+    return {part: float(np.median([lv[part] for lv in levels])) for part in rhythm.PART_BANDS}
+
+
+def balance_distance(levels: dict[str, float], centre: dict[str, float]) -> float:
+    """How far a loop's drum balance is from ``centre``: the mean absolute difference of the band levels, dB."""
+    return float(np.mean([abs(levels[part] - centre[part]) for part in centre]))
 
 
 def spread(x: np.ndarray) -> float:
@@ -263,6 +286,8 @@ def _row(genre: str, real: list[Loop], made: list[Loop], rate: int, judge, train
     label = GENRES.index(genre) if judged else 0
     z_real, z_made = judge.scaler(xr), judge.scaler(xg)
     real_spread = spread(z_real[: max(len(made), 2)])
+    centre = median_levels(mr.levels)
+    balance_real = np.percentile([balance_distance(lv, centre) for lv in mr.levels], [25, 50, 75])
     return GenreRow(
         genre, len(real), len(made),
         {m: mr.quartiles(m) for m in MEASURES}, {m: mg.quartiles(m) for m in MEASURES},
@@ -270,6 +295,8 @@ def _row(genre: str, real: list[Loop], made: list[Loop], rate: int, judge, train
         judge.accuracy(xg, np.full(len(xg), label)) if judged else None,
         float(np.mean(mg.tempo_ok)), float(np.mean(mg.exact)), float(np.mean(np.array(mg.click) <= CLICK_LIMIT)),
         float(np.mean(mr.all_parts)), float(np.mean(mg.all_parts)),
+        centre, median_levels(mg.levels), tuple(float(q) for q in balance_real),
+        float(np.median([balance_distance(lv, centre) for lv in mg.levels])),
         spread(z_made) / real_spread if real_spread > 0 else 0.0,
         float(np.mean(np.array(copy_scores(made, train)) >= COPY_LIMIT)),
     )  # fmt: skip
@@ -285,6 +312,10 @@ def loop_targets(rows: Sequence[GenreRow]) -> list[Target]:
             median = r.generated_measures[m][1]
             passed = low <= median <= high
             out.append(Target(f"{r.genre} {m} median in real IQR", median, f"{low:.2f}-{high:.2f}", passed))
+        _, q2, q3 = r.balance_real
+        limit = q3 + IQR_MARGIN * abs(q2)
+        out.append(Target(f"{r.genre} drum balance off the real median, dB", r.balance_generated,
+                          f"<= {limit:.1f}", r.balance_generated <= limit))  # fmt: skip
     total = sum(r.generated for r in rows)
 
     def mean(name: str) -> float:
