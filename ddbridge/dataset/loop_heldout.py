@@ -65,8 +65,8 @@ def render_song(song: Path) -> np.ndarray:
             except subprocess.TimeoutExpired:
                 out.unlink(missing_ok=True)
                 if attempt == RENDER_ATTEMPTS - 1:
-                    tries = f"{RENDER_ATTEMPTS} tries of {RENDER_TIMEOUT_S} s"
-                    raise DDBridgeError(f"h2cli hung rendering {song.name} ({tries})") from None
+                    waited = f"{RENDER_ATTEMPTS} x {RENDER_TIMEOUT_S} s"
+                    raise DDBridgeError(f"h2cli hung rendering {song.name}: no result after {waited}") from None
         if not out.is_file():
             raise DDBridgeError(f"h2cli failed on {song.name}: {done.stderr.strip()[-300:]}")
         audio, rate = load_audio(out)
