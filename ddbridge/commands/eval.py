@@ -26,7 +26,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--loops",
         action="store_true",
         help="score the model's loops against the loops of --reference (a `ddbridge data loops` set): rhythm, "
-        "tempo, seam, genre, drum bands, variety and copies, with targets relative to the reference",
+        "tempo, seam, genre, drum bands and their balance, variety and copies, with targets relative to the reference",
     )
     p.add_argument(
         "--split",
