@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Train, or continue training, the default loop network: drum loops by genre at any tempo, 44.1 kHz mono,
-# 32-band PQMF, mu-law 1023, padded circularly and conditioned on genre and the beat grid.
+# 32-band PQMF, mu-law 1023 (band 0: 15), padded circularly and conditioned on genre and the beat grid.
 #
 #   bash scripts/train_loops.sh [STEPS [TRAIN OPTIONS]]   # default STEPS: 40000 in all
 #
@@ -13,7 +13,8 @@
 # loop network (ddbridge/assets/default-loops) and makes the default model carry it (its `loop_model`).
 # THREADS (default 2) sets torch's threads; SHIPPED and ONE_SHOT name other folders to ship into.
 # The kept network trained with a 32-channel outermost level (one channel per band) to step 12,195 and
-# was then widened to 64 (`ddbridge train --widen-outer 2`, same output); a fresh run starts at 64.
+# was then widened to 64 (`ddbridge train --widen-outer 2`, same output); a fresh run starts at 64. It
+# companded band 0 at mu 1023 to step 17,862 and at 15 after (`--band-mu 15`, lr 1e-4); a fresh run uses 15.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -70,7 +71,7 @@ elif [[ -f "$KEPT" ]]; then
     exec "$PY" -m ddbridge train --resume "$KEPT" "${run_settings[@]}" "$@"
 fi
 exec "$PY" -m ddbridge train "${run_settings[@]}" --loops --name default-loops \
-    --representation pqmf --bands 32 --mu 1023 --audio-channels 1 --sample-rate 44100 \
+    --representation pqmf --bands 32 --mu 1023 --band-mu 15 --audio-channels 1 --sample-rate 44100 \
     --depth 7 --channels 64,48,64,96,128,160,192 --attn-layers 2 --band-weights 3,2 \
     --batch-size 8 --lr 3e-4 --lr-warmup 500 \
     --default-sampler euler-ancestral --default-steps 8 --default-guidance 2 "$@"

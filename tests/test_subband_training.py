@@ -178,6 +178,24 @@ def test_band_weights_change_the_loss_and_may_change_on_resume(data, tmp_path):
     assert (saved["band_weights"], saved["lr"]) == ([2.0, 2.0], 1e-4)  # both may change when a run resumes
 
 
+def test_band_mu_recompands_band_0_when_a_run_resumes_and_is_kept_after(data, tmp_path):
+    first = train(TrainConfig(out=str(tmp_path / "run"), data=str(data), steps=2, checkpoint_every=0, log_every=0,
+                              **SUBBAND))  # fmt: skip
+    changed = train(resume_config(tmp_path / "run", steps=3, band_mu=[15.0]))
+    assert read_state(changed.checkpoint)["ddbridge_train"]["ema_from"] == 2  # the EMA warms up on the new signal
+    rep = load_model(changed.export).representation.config
+    assert (rep.mu, rep.band_mu) == (255.0, (15.0,))
+    assert rep.band_scales == load_model(first.export).representation.config.band_scales
+    assert np.isfinite(changed.losses).all()
+    kept = train(resume_config(tmp_path / "run", steps=4))
+    assert load_model(kept.checkpoint).representation.config.band_mu == (15.0,)
+    assert read_state(kept.checkpoint)["ddbridge_train"]["ema_from"] == 2  # kept across an interruption
+    audio = generate(load_model(kept.export), 1, seeds=[0], steps=2, category="kick")
+    assert audio.shape == (1, 1, 4096) and torch.isfinite(audio).all()
+    with pytest.raises(BadRequest, match="band-mu"):
+        resume_config(tmp_path / "run", steps=5, band_mu=[-1.0]).check()
+
+
 def test_a_fine_tune_keeps_or_changes_the_init_models_companding(data, tmp_path):
     first = train(TrainConfig(out=str(tmp_path / "first"), data=str(data), steps=2, checkpoint_every=0, log_every=0,
                               **SUBBAND))  # fmt: skip

@@ -95,6 +95,13 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         help="loss weights of the first sub-bands, comma-separated, the rest 1 (e.g. 4,2: band 0 counts four "
         "times, band 1 twice); may change when resuming",
     )
+    n.add_argument(
+        "--band-mu",
+        type=_floats,
+        help="mu-law companding of the first sub-bands instead of --mu, comma-separated (e.g. 15: a gentler "
+        "mu on band 0, so a loud kick's level swings less with the network's errors; 0 = linear); "
+        "may change when resuming or with --init: the bands are re-companded and the network adapts",
+    )
     o_aug = p.add_argument_group("data")
     o_aug.add_argument(
         "--augment",

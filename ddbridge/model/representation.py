@@ -29,13 +29,16 @@ EXPAND_LIMIT = 1.25  # companded values past this (4x a band's peak at mu 255) a
 @dataclass(frozen=True)
 class RepresentationConfig:
     """What is stored with a model. ``band_scales`` (one per band, audio units) and ``mu`` (0: no
-    companding) apply to the sub-band kinds; ``data_scale`` multiplies the final signal for every kind."""
+    companding) apply to the sub-band kinds; ``band_mu`` overrides ``mu`` for the first bands of every
+    channel (e.g. a gentler mu on band 0, where a loud kick's level would swing with the network's smallest
+    errors); ``data_scale`` multiplies the final signal for every kind."""
 
     kind: str = "waveform"
     bands: int = 1
     taps: int = 0
     band_scales: tuple[float, ...] = ()
     mu: float = 0.0
+    band_mu: tuple[float, ...] = ()
     data_scale: float = 1.0
     lead: int = 0
 
@@ -49,7 +52,12 @@ class RepresentationConfig:
         if not isinstance(raw, dict) or raw.get("kind") not in KINDS:
             raise ModelLoadError(f"unknown signal representation {raw!r}; this ddbridge knows {', '.join(KINDS)}")
         known = {k: raw[k] for k in ("kind", "bands", "taps", "mu", "lead") if k in raw}
-        cfg = cls(**known, band_scales=tuple(float(s) for s in raw.get("band_scales", ())), data_scale=scale)
+        cfg = cls(
+            **known,
+            band_scales=tuple(float(s) for s in raw.get("band_scales", ())),
+            band_mu=tuple(float(m) for m in raw.get("band_mu", ())),
+            data_scale=scale,
+        )
         return cfg.check()
 
     def to_info(self) -> dict:
@@ -57,6 +65,9 @@ class RepresentationConfig:
         out = asdict(self)
         out.pop("data_scale")
         out["band_scales"] = list(self.band_scales)
+        out["band_mu"] = list(out["band_mu"])
+        if not self.band_mu:
+            del out["band_mu"]  # a model without it stores what models always stored
         return out
 
     def describe(self) -> str:
@@ -65,6 +76,8 @@ class RepresentationConfig:
             return f"waveform, data scale {self.data_scale:g}"
         bands = f"{self.bands}-band PQMF ({self.taps} taps)" if self.kind == "pqmf" else f"{self.bands}-sample patches"
         companding = f"mu-law {self.mu:g}" if self.mu else "linear"
+        if self.band_mu:
+            companding += " (" + ", ".join(f"band {i}: {m:g}" for i, m in enumerate(self.band_mu)) + ")"
         return f"{bands}, {companding}, per-band scales, data scale {self.data_scale:g}"
 
     def check(self) -> RepresentationConfig:
@@ -77,6 +90,8 @@ class RepresentationConfig:
             raise ModelLoadError(f"{self.kind} representation needs {self.bands} positive band scales")
         if self.mu < 0 or self.lead < 0 or not math.isfinite(self.mu):
             raise ModelLoadError("representation mu and lead must be >= 0")
+        if len(self.band_mu) > self.bands or not all(0 <= m < math.inf for m in self.band_mu):
+            raise ModelLoadError(f"representation band_mu must be at most {self.bands} numbers >= 0")
         return self
 
 
@@ -141,19 +156,31 @@ class Representation:
         c = ch // self.hop
         return bands.reshape(b, c, self.hop, f).transpose(2, 3).reshape(b, c, f * self.hop)
 
+    def _mus(self, like: torch.Tensor) -> torch.Tensor:
+        """Per network channel mu ``[1, C * hop, 1]``: ``band_mu`` for the first bands of every channel, else ``mu``."""
+        mus = list(self.config.band_mu) + [self.config.mu] * (self.hop - len(self.config.band_mu))
+        return torch.tensor(mus, dtype=like.dtype, device=like.device).repeat(like.shape[1] // self.hop)[None, :, None]
+
     def _compand(self, bands: torch.Tensor) -> torch.Tensor:
         z = bands / self._scales(bands)
-        mu = self.config.mu
-        if not mu:
-            return z
-        return torch.sign(z) * torch.log1p(mu * z.abs()) / math.log1p(mu)
+        if not self.config.band_mu:
+            mu = self.config.mu
+            return torch.sign(z) * torch.log1p(mu * z.abs()) / math.log1p(mu) if mu else z
+        mus = self._mus(z)
+        companded = torch.sign(z) * torch.log1p(mus * z.abs()) / torch.log1p(mus).clamp_min(1e-12)
+        return torch.where(mus > 0, companded, z)
 
     def _expand(self, y: torch.Tensor) -> torch.Tensor:
-        mu = self.config.mu
-        if mu:
-            y = y.clamp(-EXPAND_LIMIT, EXPAND_LIMIT)
-            y = torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
-        return y * self._scales(y)
+        if not self.config.band_mu:
+            mu = self.config.mu
+            if mu:
+                y = y.clamp(-EXPAND_LIMIT, EXPAND_LIMIT)
+                y = torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
+            return y * self._scales(y)
+        mus = self._mus(y)
+        limited = y.clamp(-EXPAND_LIMIT, EXPAND_LIMIT)
+        expanded = torch.sign(limited) * torch.expm1(limited.abs() * torch.log1p(mus)) / mus.clamp_min(1e-12)
+        return torch.where(mus > 0, expanded, y) * self._scales(y)
 
 
 def measure_band_scales(config: RepresentationConfig, batches: Iterable[torch.Tensor]) -> tuple[float, ...]:

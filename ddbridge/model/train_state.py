@@ -46,7 +46,7 @@ def representation_config(cfg: dict) -> RepresentationConfig:
     lead = math.ceil((taps - 1) / 2 / bands) if taps and not cfg.get("loops") else 0
     return RepresentationConfig(
         kind=kind, bands=bands, taps=taps, band_scales=tuple(cfg.get("band_scales") or ()),
-        mu=float(cfg.get("mu") or 0.0), data_scale=scale, lead=lead,
+        mu=float(cfg.get("mu") or 0.0), band_mu=tuple(cfg.get("band_mu") or ()), data_scale=scale, lead=lead,
     ).check()  # fmt: skip
 
 

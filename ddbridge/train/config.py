@@ -12,10 +12,10 @@ DEFAULT_SAMPLE_SIZE = 16384
 RUN_FIELDS = (
     "out", "steps", "device", "threads", "bf16", "log_every", "checkpoint_every", "keep_checkpoints",
     "demo_every", "demo_steps", "default_sampler", "default_steps", "default_guidance", "export", "name",
-    "augment", "balance", "category_weights", "band_weights", "lr",
+    "augment", "balance", "category_weights", "band_weights", "band_mu", "lr",
 )  # fmt: skip
 # Run settings that a resumed run keeps from its checkpoint unless they are given (None: not given).
-KEPT_UNLESS_GIVEN = ("band_weights", "category_weights", "lr")
+KEPT_UNLESS_GIVEN = ("band_weights", "band_mu", "category_weights", "lr")
 DEFAULT_LR = 2e-4
 REPRESENTATIONS = ("waveform", "pqmf", "patch")
 
@@ -33,12 +33,14 @@ class TrainConfig:
     sees (``waveform``, or ``pqmf``/``patch`` sub-bands: ``bands`` per audio channel, each scaled by
     its peak over the data, measured when the run starts, then mu-law companded with ``mu``; 0 = off;
     None: the ``init`` model's, else 0; a fine-tune may change it, the network then adapts).
+    ``band_mu`` companding of the first bands of every channel instead of ``mu`` (None: the ``init``
+    model's, else none); a resumed run or a fine-tune may change it, the network then adapts.
     ``band_weights`` weighs the loss of the first bands of every channel (the rest: 1; normalised to a
     mean of 1), e.g. to spend more of the network on band 0, where kicks and toms live. ``lr`` None
     means ``DEFAULT_LR``. ``augment`` varies pitch, tilt, gain and decay and chokes open hats into
     closed ones; ``balance`` draws every category equally often, or as often as ``category_weights``
     says (unnamed ones: 1; weights imply ``balance``). A resumed run keeps its checkpoint's
-    ``KEPT_UNLESS_GIVEN`` (``lr``, ``band_weights``, ``category_weights``) unless they are given.
+    ``KEPT_UNLESS_GIVEN`` (``lr``, ``band_weights``, ``band_mu``, ``category_weights``) unless given.
     ``default_sampler``/``default_steps``/``default_guidance`` None mean the ``init`` model's sampler
     defaults, else the bundle defaults. ``loops`` trains a loop network on a ``ddbridge data loops`` set:
     whole loops, circular padding, conditioned on genre and on the beat grid.
@@ -65,6 +67,7 @@ class TrainConfig:
     mu: float | None = None
     band_scales: list[float] | None = None
     band_weights: list[float] | None = None
+    band_mu: list[float] | None = None
     augment: bool = False
     balance: bool = False
     category_weights: dict[str, float] | None = None
@@ -127,6 +130,9 @@ class TrainConfig:
         weights = self.band_weights or []
         rules.append(("band_weights", len(weights) <= self.bands and all(w > 0 for w in weights),
                       f"at most {self.bands} positive numbers (one per band)"))  # fmt: skip
+        mus = self.band_mu or []
+        rules.append(("band_mu", len(mus) <= self.bands and all(0 <= m <= 1e5 for m in mus),
+                      f"at most {self.bands} numbers in [0, 100000] (one per band)"))  # fmt: skip
         rules.append(("category_weights", all(w > 0 for w in (self.category_weights or {}).values()),
                       "positive numbers, e.g. clap=2"))  # fmt: skip
         for name, ok, want in rules:

@@ -143,7 +143,7 @@ class _Run:
 
     def __init__(self, cfg: TrainConfig, progress: Progress | None) -> None:
         self.progress = progress
-        self.warm_from = 0
+        self.warm_from = self.ema_from = 0
         self.demos: list[Path] = []
         state = read_state(latest_checkpoint(cfg.resume)) if cfg.resume else None
         if state is None and cfg.lr is None:
@@ -162,6 +162,8 @@ class _Run:
             torch.set_num_threads(cfg.threads)
         if state is not None:
             self._restore(state)
+            if (saved.band_mu or None) != (cfg.band_mu or None):
+                self.ema_from = self.step  # re-companded: the EMA warms up again on the new signal
         else:
             self._start()
         cfg = self.cfg
@@ -179,9 +181,10 @@ class _Run:
             self.cfg = cfg = dataclasses.replace(cfg, band_scales=list(scales))
         self.rep = Representation(representation_config(dataclasses.asdict(cfg)))
         self.frames = self.rep.frames(cfg.sample_size, self.net.stride)
-        if cfg.band_weights and cfg.hop == 1:  # known only now: an init model brings its representation
+        if (cfg.band_weights or cfg.band_mu) and cfg.hop == 1:  # known only now: an init model brings its own
             source = f"'{cfg.init}' is a waveform model" if cfg.init else "the representation is waveform"
-            raise BadRequest(f"band-weights need a sub-band representation (pqmf or patch); {source}")
+            option = "--band-weights" if cfg.band_weights else "--band-mu"
+            raise BadRequest(f"{option} is for a sub-band representation (pqmf or patch); {source}")
         self.loss_weights = band_loss_weights(cfg.band_weights, cfg.hop, channels).to(self.device)
         self.use_labels = bool(self.net.config.num_classes) and self.data.labelled and cfg.class_cond is not False
         missing = [c for c in self.data.categories if c not in self.categories] if self.use_labels else []
@@ -209,6 +212,7 @@ class _Run:
             cfg = dataclasses.replace(
                 cfg, representation=rep.kind, bands=rep.bands if rep.kind != "waveform" else cfg.bands,
                 mu=rep.mu if cfg.mu is None else cfg.mu,
+                band_mu=(list(rep.band_mu) or None) if cfg.band_mu is None else cfg.band_mu,
                 band_scales=list(rep.band_scales) or None, audio_channels=bundle.audio_channels,
             )  # fmt: skip
             sampler, steps = bundle.info.get("default_sampler"), bundle.info.get("default_steps")
@@ -267,6 +271,7 @@ class _Run:
         self.ema.load_state_dict(ema)
         self.opt = self._optimizer()
         self.step, self.losses = int(state["global_step"]), [float(x) for x in meta["losses"]]
+        self.ema_from = int(meta.get("ema_from", 0))
         if "optimizer" in state:
             self.opt.load_state_dict(state["optimizer"])
         else:
@@ -311,7 +316,8 @@ class _Run:
         if cfg.grad_clip > 0:
             torch.nn.utils.clip_grad_norm_(self.net.parameters(), cfg.grad_clip)
         self.opt.step()
-        self._update_ema(min(cfg.ema_decay, (1 + step) / (10 + step)))
+        since = step - self.ema_from
+        self._update_ema(min(cfg.ema_decay, (1 + since) / (10 + since)))
         self.step += 1
         value = float(loss.item())
         self.losses.append(value)
@@ -336,6 +342,7 @@ class _Run:
                 "unet": self.net.config.to_dict(),
                 "categories": list(self.categories),
                 "losses": self.losses,
+                "ema_from": self.ema_from,
             },
         }
 
