@@ -202,10 +202,11 @@ def test_a_fine_tune_keeps_or_changes_the_init_models_companding(data, tmp_path)
     scales = load_model(first.export).representation.config.band_scales
     base = dict(data=str(data), init=str(first.export), steps=2, checkpoint_every=0, log_every=0)
     kept = load_model(train(TrainConfig(out=str(tmp_path / "kept"), **base)).export).representation.config
-    assert (kept.kind, kept.mu, kept.band_scales) == ("pqmf", 255.0, scales)
-    changed = train(TrainConfig(out=str(tmp_path / "changed"), mu=1023.0, band_weights=[4.0, 2.0], **base))
+    assert (kept.kind, kept.mu, kept.band_mu, kept.band_scales) == ("pqmf", 255.0, (), scales)
+    changed = train(TrainConfig(out=str(tmp_path / "changed"), mu=1023.0, band_mu=[0.0], band_weights=[4.0, 2.0],
+                                **base))  # fmt: skip
     rep = load_model(changed.export).representation.config
-    assert (rep.kind, rep.mu, rep.band_scales) == ("pqmf", 1023.0, scales)
+    assert (rep.kind, rep.mu, rep.band_mu, rep.band_scales) == ("pqmf", 1023.0, (0.0,), scales)
     assert np.isfinite(changed.losses).all()
 
 

@@ -65,8 +65,9 @@ class RepresentationConfig:
         out = asdict(self)
         out.pop("data_scale")
         out["band_scales"] = list(self.band_scales)
-        out["band_mu"] = list(out["band_mu"])
-        if not self.band_mu:
+        if self.band_mu:
+            out["band_mu"] = list(self.band_mu)
+        else:
             del out["band_mu"]  # a model without it stores what models always stored
         return out
 
