@@ -157,30 +157,23 @@ class Representation:
         c = ch // self.hop
         return bands.reshape(b, c, self.hop, f).transpose(2, 3).reshape(b, c, f * self.hop)
 
-    def _mus(self, like: torch.Tensor) -> torch.Tensor:
-        """Per network channel mu ``[1, C * hop, 1]``: ``band_mu`` for the first bands of every channel, else ``mu``."""
+    def _companding(self, like: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per network channel mu and log1p(mu), ``[1, C * hop, 1]`` each: ``band_mu`` for the first bands of
+        every channel, else ``mu`` (0: linear)."""
         mus = list(self.config.band_mu) + [self.config.mu] * (self.hop - len(self.config.band_mu))
-        return torch.tensor(mus, dtype=like.dtype, device=like.device).repeat(like.shape[1] // self.hop)[None, :, None]
+        mus = torch.tensor(mus, dtype=torch.float64).repeat(like.shape[1] // self.hop)[None, :, None]
+        return mus.to(like), torch.log1p(mus).to(like)
 
     def _compand(self, bands: torch.Tensor) -> torch.Tensor:
         z = bands / self._scales(bands)
-        if not self.config.band_mu:
-            mu = self.config.mu
-            return torch.sign(z) * torch.log1p(mu * z.abs()) / math.log1p(mu) if mu else z
-        mus = self._mus(z)
-        companded = torch.sign(z) * torch.log1p(mus * z.abs()) / torch.log1p(mus).clamp_min(1e-12)
+        mus, logs = self._companding(z)
+        companded = torch.sign(z) * torch.log1p(mus * z.abs()) / logs.clamp_min(1e-12)
         return torch.where(mus > 0, companded, z)
 
     def _expand(self, y: torch.Tensor) -> torch.Tensor:
-        if not self.config.band_mu:
-            mu = self.config.mu
-            if mu:
-                y = y.clamp(-EXPAND_LIMIT, EXPAND_LIMIT)
-                y = torch.sign(y) * torch.expm1(y.abs() * math.log1p(mu)) / mu
-            return y * self._scales(y)
-        mus = self._mus(y)
+        mus, logs = self._companding(y)
         limited = y.clamp(-EXPAND_LIMIT, EXPAND_LIMIT)
-        expanded = torch.sign(limited) * torch.expm1(limited.abs() * torch.log1p(mus)) / mus.clamp_min(1e-12)
+        expanded = torch.sign(limited) * torch.expm1(limited.abs() * logs) / mus.clamp_min(1e-12)
         return torch.where(mus > 0, expanded, y) * self._scales(y)
 
 
